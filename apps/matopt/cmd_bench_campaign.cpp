@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: MIT
+#include "commands.hpp"
+
+namespace matopt::cli {
+
+void register_bench_campaign(CLI::App& bench, Context& ctx) {
+  // Filled in by the layer that owns this benchmark.
+  (void)bench;
+  (void)ctx;
+}
+
+}  // namespace matopt::cli

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+// CLI wiring: each cmd_*.cpp adds its subcommands to the app. The library does the work.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace matopt::cli {
+
+/// Shared across subcommands; filled by main before any callback runs.
+struct Context {
+  std::vector<std::string> argv;  ///< the full command line, for campaign history
+};
+
+/// Exit codes: 0 ok, 1 usage error, 2 data/runtime error.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 1;
+inline constexpr int kExitData = 2;
+
+void register_data_commands(CLI::App& app, Context& ctx);       // import, info, export
+void register_featurize_commands(CLI::App& app, Context& ctx);  // featurize
+void register_model_commands(CLI::App& app, Context& ctx);      // train, predict
+void register_campaign_commands(CLI::App& app, Context& ctx);   // init, propose, ingest, status, report
+void register_bench_commands(CLI::App& app, Context& ctx);      // bench (parent of the four below)
+
+// `matopt bench <name>`: each adds one subcommand to the `bench` parent.
+void register_bench_featurize(CLI::App& bench, Context& ctx);   // cmd_bench_featurize.cpp
+void register_bench_matbench(CLI::App& bench, Context& ctx);    // cmd_bench_matbench.cpp
+void register_bench_bo(CLI::App& bench, Context& ctx);          // cmd_bench_bo.cpp
+void register_bench_campaign(CLI::App& bench, Context& ctx);    // cmd_bench_campaign.cpp
+
+}  // namespace matopt::cli

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// @brief Dataset: rows of materials with an optional composition column, process/condition columns
+/// and target columns; CSV and HDF5 import/export.
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "matopt/core/composition.hpp"
+
+namespace matopt {
+
+enum class ColumnType {
+  Continuous,   ///< real numbers
+  Integer,      ///< whole numbers (stored as double)
+  Categorical,  ///< labels; values hold the category index
+  Boolean,      ///< 0/1 (classification targets)
+};
+
+/// @brief "continuous", "integer", "categorical", "boolean".
+std::string_view to_string(ColumnType type) noexcept;
+/// @brief Inverse of to_string; throws InvalidArgument listing the valid names.
+ColumnType column_type_from_string(std::string_view name);
+
+/// @brief One named column. Missing cells are NaN in `values`.
+struct Column {
+  std::string name;
+  ColumnType type = ColumnType::Continuous;
+  std::vector<double> values;            ///< numbers, 0/1 for booleans, category index for categoricals
+  std::vector<std::string> categories;   ///< Categorical only: index -> label
+
+  /// @brief Label of row i for categoricals, the number as text otherwise ("" if missing).
+  std::string text(std::size_t row) const;
+};
+
+/// @brief A table of materials. Column names are kept exactly as given (they may contain spaces).
+struct Dataset {
+  std::vector<std::string> ids;               ///< row ids (from an id column, else "1".."n")
+  std::string composition_column;             ///< name of the composition column; empty if none
+  std::vector<Composition> compositions;      ///< one per row when composition_column is set
+  std::vector<std::string> formulas;          ///< original formula text, one per row (may be empty)
+  std::vector<Column> process;                ///< process / condition columns
+  std::vector<Column> targets;                ///< target columns
+
+  std::size_t rows() const noexcept { return ids.size(); }
+  bool has_composition() const noexcept { return !composition_column.empty(); }
+
+  /// @brief Target column by name; throws InvalidArgument listing the target names.
+  const Column& target(std::string_view name) const;
+  /// @brief Process column by name; throws InvalidArgument listing the process names.
+  const Column& process_column(std::string_view name) const;
+  /// @brief Target values as a vector (NaN where missing).
+  Eigen::VectorXd target_vector(std::string_view name) const;
+  /// @brief Rows picked by index, in the given order.
+  Dataset subset(std::span<const std::size_t> rows) const;
+  /// @brief Distinct elements present in any composition, ascending Z.
+  std::vector<int> elements() const;
+  /// @brief Checks column lengths and types; throws DataError naming the column.
+  void validate() const;
+};
+
+/// @brief How to turn a CSV into a Dataset.
+struct CsvImportOptions {
+  std::optional<std::string> composition;  ///< composition column; default: first column if it parses as formulas
+  std::vector<std::string> targets;        ///< default: every remaining numeric/boolean column
+  std::vector<std::string> process;        ///< process columns (types inferred)
+  std::optional<std::string> id;           ///< id column
+  bool no_composition = false;             ///< the table has no composition column
+  FormulaOptions formula;
+};
+
+/// @brief Reads a CSV file into a Dataset. Throws DataError with file, row, column and text.
+Dataset read_dataset_csv(const std::filesystem::path& path, const CsvImportOptions& options = {});
+/// @brief Writes a Dataset as CSV (atomically: temporary file + rename).
+void write_dataset_csv(const Dataset& data, const std::filesystem::path& path);
+
+/// @brief Writes a Dataset to HDF5 (format "matopt-dataset", documented in docs/file-formats.md), atomically.
+void write_dataset_h5(const Dataset& data, const std::filesystem::path& path);
+/// @brief Reads a Dataset written by write_dataset_h5. Throws IOError on a foreign/corrupt/newer file.
+Dataset read_dataset_h5(const std::filesystem::path& path);
+
+/// @brief Reads .csv or .h5/.hdf5 by extension.
+Dataset read_dataset(const std::filesystem::path& path, const CsvImportOptions& options = {});
+
+}  // namespace matopt
