@@ -1,12 +1,185 @@
 // SPDX-License-Identifier: MIT
+// `matopt bench matbench`: Matbench tasks with the official folds.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "commands.hpp"
+#include "matopt/bench/matbench.hpp"
+#include "matopt/core/dataset.hpp"
+#include "matopt/core/elements.hpp"
+#include "matopt/core/error.hpp"
+#include "matopt/core/log.hpp"
 
 namespace matopt::cli {
 
+namespace {
+
+struct MatbenchArgs {
+  std::string task, dataset, folds, folds_file, target, output;
+  std::string model = "gp";
+  std::string features = "magpie+stoichiometry+valence_orbital";
+  std::string transform = "none";
+  std::string gp_options, ensemble_options;
+  std::uint64_t seed = 0;
+  int threads = 1;
+  int inner_folds = 3;
+  bool no_recalibrate = false;
+};
+
+bool is_fold_list(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || c == ',' || c == ' '; });
+}
+
+std::vector<std::size_t> parse_fold_list(const std::string& s) {
+  std::vector<std::size_t> out;
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    std::size_t end = s.find(',', pos);
+    if (end == std::string::npos) end = s.size();
+    std::string item = s.substr(pos, end - pos);
+    item.erase(std::remove(item.begin(), item.end(), ' '), item.end());
+    if (item.empty()) throw InvalidArgument("--folds '" + s + "': empty entry (expected e.g. 0,2)");
+    out.push_back(static_cast<std::size_t>(std::stoull(item)));
+    pos = end + 1;
+  }
+  return out;
+}
+
+std::string available_tasks(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string f = e.path().filename().string();
+    const std::string suffix = ".folds.json";
+    if (f.size() > suffix.size() && f.compare(f.size() - suffix.size(), suffix.size(), suffix) == 0)
+      names.push_back(f.substr(0, f.size() - suffix.size()));
+  }
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none found in " + dir.string() : out;
+}
+
+void run(const MatbenchArgs& a) {
+  std::vector<std::size_t> subset;
+  std::string folds_path = a.folds_file;
+  // --folds takes either a fold list ("0,2") or a folds file, as the two spellings never collide.
+  if (!a.folds.empty()) {
+    if (is_fold_list(a.folds)) subset = parse_fold_list(a.folds);
+    else if (folds_path.empty()) folds_path = a.folds;
+    else throw InvalidArgument("--folds '" + a.folds + "' is not a fold list and --folds-file is also given");
+  }
+
+  std::filesystem::path csv, folds_file;
+  std::string label;
+  if (!a.task.empty() == !a.dataset.empty())
+    throw InvalidArgument("give exactly one of --task NAME or --dataset FILE.csv");
+  if (!a.task.empty()) {
+    const std::filesystem::path dir = data_dir() / "matbench";
+    csv = dir / (a.task + ".csv");
+    folds_file = folds_path.empty() ? dir / (a.task + ".folds.json") : std::filesystem::path(folds_path);
+    if (!std::filesystem::exists(csv))
+      throw InvalidArgument("unknown Matbench task '" + a.task + "' (available: " + available_tasks(dir) + ")");
+    label = a.task;
+  } else {
+    csv = a.dataset;
+    if (folds_path.empty()) {
+      std::filesystem::path guess = csv;
+      guess.replace_extension(".folds.json");
+      if (!std::filesystem::exists(guess))
+        throw InvalidArgument("--dataset " + csv.string() + ": give the folds file (--folds FILE.folds.json); " +
+                              guess.string() + " does not exist");
+      folds_file = guess;
+    } else {
+      folds_file = folds_path;
+    }
+    label = csv.stem().string();
+  }
+
+  const MatbenchFolds folds = read_matbench_folds(folds_file);
+  std::string target = a.target.empty() ? folds.target : a.target;
+  CsvImportOptions io;
+  if (!target.empty()) io.targets = {target};
+  const Dataset data = read_dataset(csv, io);
+  if (target.empty()) {
+    if (data.targets.size() != 1)
+      throw InvalidArgument(csv.string() + ": " + std::to_string(data.targets.size()) +
+                            " target columns; name one with --target");
+    target = data.targets[0].name;
+  }
+
+  MatbenchOptions opt;
+  opt.model = a.model;
+  opt.features = a.features;
+  opt.transform = a.transform;
+  opt.gp_options = a.gp_options;
+  opt.ensemble_options = a.ensemble_options;
+  opt.seed = a.seed;
+  opt.folds = subset;
+  opt.threads = a.threads;
+  opt.inner_folds = a.inner_folds;
+  opt.recalibrate = !a.no_recalibrate;
+  opt.results_path = a.output;
+  opt.dataset_label = label;
+
+  std::unique_ptr<Progress> progress;
+  auto on_start = [&](std::size_t to_run) {
+    if (to_run == 0) log_warn("every requested fold is already in " + a.output + ": nothing to run");
+    progress = std::make_unique<Progress>(label + " folds", to_run);
+    progress->update(0, "fold 1/" + std::to_string(to_run) + " running");
+  };
+  auto on_fold = [&](const MatbenchFoldResult& f, std::size_t done, std::size_t total) {
+    const auto it = f.metrics.find(f.metrics.count("mae") ? "mae" : "rocauc_matbench");
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "fold %zu done (%s %.4g, %.1f s)", f.fold, it->first.c_str(), it->second, f.seconds);
+    log_info(buf);
+    if (progress) progress->update(done, done < total ? std::string(buf) : std::string());
+  };
+  const MatbenchRun result = run_matbench(data, target, folds, opt, on_fold, on_start);
+  if (progress) progress->finish();
+  std::fputs(format_matbench_table(result).c_str(), stdout);
+  if (!a.output.empty()) std::printf("results: %s\n", a.output.c_str());
+}
+
+}  // namespace
+
 void register_bench_matbench(CLI::App& bench, Context& ctx) {
-  // Filled in by the layer that owns this benchmark.
-  (void)bench;
   (void)ctx;
+  auto args = std::make_shared<MatbenchArgs>();
+  auto* cmd = bench.add_subcommand("matbench", "Matbench tasks with the official folds: comparable scores");
+  cmd->add_option("--task", args->task,
+                  "Matbench task shipped in data/matbench (matbench_steels, matbench_expt_gap, "
+                  "matbench_expt_is_metal, matbench_mp_e_form)");
+  cmd->add_option("--dataset", args->dataset, "Any dataset in the same format (CSV: composition column + target)");
+  cmd->add_option("--folds", args->folds,
+                  "Folds to run, e.g. 0,2 (default: all); or, with --dataset, the FILE.folds.json "
+                  "(default: the dataset's name with .folds.json)");
+  cmd->add_option("--folds-file", args->folds_file, "The .folds.json file (explicit form)");
+  cmd->add_option("--target", args->target, "Target column (default: the folds file's \"target\")");
+  cmd->add_option("--model", args->model, "gp | ensemble | auto (auto: chosen per fold by inner CV)")
+      ->check(CLI::IsMember({"gp", "ensemble", "auto"}));
+  cmd->add_option("--features", args->features, "Feature spec, e.g. magpie+stoichiometry+valence_orbital; several separated by ',' are candidates chosen per fold by inner CV")
+      ->capture_default_str();
+  cmd->add_option("--transform", args->transform,
+                  "Regression target transform: none | log1p | auto (auto: chosen per fold by inner CV)")
+      ->check(CLI::IsMember({"none", "log1p", "auto"}))
+      ->capture_default_str();
+  cmd->add_option("--gp-options", args->gp_options, "GP options as JSON (see docs/models.md)");
+  cmd->add_option("--ensemble-options", args->ensemble_options, "Deep-ensemble options as JSON");
+  cmd->add_option("--inner-folds", args->inner_folds,
+                  "Inner CV folds on each training fold (model choice, σ recalibration); 0 = off")
+      ->capture_default_str();
+  cmd->add_flag("--no-recalibrate", args->no_recalibrate, "Do not recalibrate σ on inner-CV residuals");
+  cmd->add_option("--seed", args->seed, "Random seed")->capture_default_str();
+  cmd->add_option("-j,--threads", args->threads, "Folds run concurrently")->capture_default_str();
+  cmd->add_option("-o,--output", args->output,
+                  "results.json (per-fold metrics + per-row test predictions); an existing file written "
+                  "with the same arguments is resumed: finished folds are skipped");
+  cmd->callback([args] { run(*args); });
 }
 
 }  // namespace matopt::cli

@@ -1,12 +1,148 @@
 // SPDX-License-Identifier: MIT
+// `matopt train` and `matopt predict`: CLI wiring for the models layer.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "commands.hpp"
+#include "matopt/core/csv.hpp"
+#include "matopt/core/dataset.hpp"
+#include "matopt/core/error.hpp"
+#include "matopt/core/log.hpp"
+#include "matopt/models/gaussian_process.hpp"
+#include "matopt/models/model.hpp"
 
 namespace matopt::cli {
 
+namespace {
+
+struct TrainArgs {
+  std::string data, output, model = "gp", features = "magpie", kernel, options, composition, id;
+  std::vector<std::string> targets, process;
+  bool calibrate = false, no_composition = false, no_impute = false;
+  int folds = 5;
+  std::uint64_t seed = 0;
+};
+
+struct PredictArgs {
+  std::string model, input, output, id;
+};
+
+// Folds --kernel into the surrogate's JSON options (explicit JSON keys win over nothing: a clash is an error).
+std::string merged_options(const TrainArgs& a) {
+  if (a.kernel.empty()) return a.options;
+  if (a.model != "gp") throw InvalidArgument("train: --kernel applies to --model gp only");
+  (void)kernel_from_string(a.kernel);  // validates, listing the valid names
+  nlohmann::json j = nlohmann::json::object();
+  if (a.options.find_first_not_of(" \t\r\n") != std::string::npos) {
+    try {
+      j = nlohmann::json::parse(a.options);
+    } catch (const nlohmann::json::exception& e) {
+      throw InvalidArgument(std::string("train: --options is not valid JSON: ") + e.what());
+    }
+    if (!j.is_object()) throw InvalidArgument("train: --options must be a JSON object");
+    if (j.contains("kernel")) throw InvalidArgument("train: give the kernel either with --kernel or in --options");
+  }
+  j["kernel"] = a.kernel;
+  return j.dump();
+}
+
+void run_train(const TrainArgs& a) {
+  CsvImportOptions io;
+  if (!a.composition.empty()) io.composition = a.composition;
+  if (!a.id.empty()) io.id = a.id;
+  io.targets = a.targets;
+  io.process = a.process;
+  io.no_composition = a.no_composition;
+  const Dataset data = read_dataset(a.data, io);
+
+  ModelOptions o;
+  o.model = a.model;
+  o.surrogate_options = merged_options(a);
+  o.features.features = a.features;
+  o.features.impute_missing = !a.no_impute;
+  o.calibrate = a.calibrate;
+  o.calibration_folds = a.folds;
+  o.seed = a.seed;
+  const Model m = Model::train(data, a.targets, o);
+  for (std::size_t t = 0; t < m.targets().size(); ++t) {
+    const TargetInfo& info = m.targets()[t];
+    std::string line = "target '" + info.name + "': " + m.surrogate(t).kind() + " on " +
+                       std::to_string(info.training_rows) + " rows";
+    if (info.calibration.fitted)
+      line += ", std recalibration a = " + format_double(info.calibration.a) + ", b = " + format_double(info.calibration.b);
+    log_info(line);
+  }
+  m.save(a.output);
+  std::printf("trained %zu target(s) on %zu rows x %zu features -> %s\n", m.targets().size(), data.rows(),
+              m.pipeline().size(), a.output.c_str());
+}
+
+void run_predict(const PredictArgs& a) {
+  const Model m = Model::load(a.model);
+  CsvImportOptions io;
+  if (m.composition_column().empty()) io.no_composition = true;
+  else io.composition = m.composition_column();
+  io.process = m.process_columns();
+  if (!a.id.empty()) io.id = a.id;
+  const Dataset data = read_dataset(a.input, io);
+  const std::vector<Prediction> preds = m.predict(data);
+
+  std::vector<std::string> header{"id"};
+  for (const auto& t : m.targets())
+    for (const char* s : {"_mean", "_std", "_epistemic_std", "_aleatoric_std"}) header.push_back(t.name + s);
+  std::vector<std::vector<std::string>> rows(data.rows());
+  for (std::size_t r = 0; r < data.rows(); ++r) {
+    auto& row = rows[r];
+    row.push_back(data.ids[r]);
+    for (const Prediction& p : preds) {
+      const auto i = static_cast<Eigen::Index>(r);
+      row.push_back(format_double(p.mean[i]));
+      row.push_back(format_double(std::sqrt(std::max(0.0, p.variance[i]))));
+      row.push_back(format_double(std::sqrt(std::max(0.0, p.epistemic_variance[i]))));
+      row.push_back(format_double(std::sqrt(std::max(0.0, p.aleatoric_variance[i]))));
+    }
+  }
+  write_csv(a.output, header, rows);
+  log_info("predict: wrote " + std::to_string(rows.size()) + " rows to " + a.output);
+}
+
+}  // namespace
+
 void register_model_commands(CLI::App& app, Context& ctx) {
-  // Filled in by the layer that owns these subcommands.
-  (void)app;
   (void)ctx;
+  auto targs = std::make_shared<TrainArgs>();
+  CLI::App* train = app.add_subcommand("train", "Train surrogate models (one per target) and save them with the feature pipeline");
+  train->add_option("DATA", targs->data, "Training data (.csv or .h5)")->required();
+  train->add_option("--target", targs->targets, "Target column (repeat for several)")->required();
+  train->add_option("--model", targs->model, "Surrogate: gp or ensemble")->check(CLI::IsMember({"gp", "ensemble"}));
+  train->add_option("--features", targs->features, "Composition featurizers joined by '+', or none");
+  train->add_option("--kernel", targs->kernel, "GP kernel: matern52, matern32, matern12 or rbf");
+  train->add_option("--options", targs->options, "Surrogate options as JSON (see docs/models.md)");
+  train->add_option("--seed", targs->seed, "Random seed");
+  train->add_flag("--calibrate", targs->calibrate, "Recalibrate predicted std on cross-validation residuals");
+  train->add_option("--folds", targs->folds, "Cross-validation folds for --calibrate")->check(CLI::Range(2, 100));
+  train->add_option("--composition", targs->composition, "Composition column (default: auto-detected)");
+  train->add_option("--process", targs->process, "Process column used as a feature (repeat)");
+  train->add_option("--id", targs->id, "Row id column");
+  train->add_flag("--no-composition", targs->no_composition, "The table has no composition column");
+  train->add_flag("--no-impute", targs->no_impute, "Keep missing elemental data as NaN (rows then fail)");
+  train->add_option("-o,--output", targs->output, "Model file to write (.h5)")->required();
+  train->callback([targs] { run_train(*targs); });
+
+  auto pargs = std::make_shared<PredictArgs>();
+  CLI::App* predict = app.add_subcommand("predict", "Predict mean and uncertainty with a trained model");
+  predict->add_option("--model", pargs->model, "Model file written by `matopt train`")->required();
+  predict->add_option("INPUT", pargs->input, "Rows to predict (.csv or .h5)")->required();
+  predict->add_option("--id", pargs->id, "Row id column");
+  predict->add_option("-o,--output", pargs->output, "Predictions CSV to write")->required();
+  predict->callback([pargs] { run_predict(*pargs); });
 }
 
 }  // namespace matopt::cli

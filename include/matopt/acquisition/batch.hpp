@@ -87,6 +87,11 @@ struct BatchResult {
 
 /// @brief Cheap per-candidate scores (marginal, no joint sampling) for pre-screening large pools in
 /// chunks: higher is better; infeasible-by-constraint candidates are down-weighted by PoF.
+/// Scores are log values (log EI for one objective, log EHVI for 2-3, log of the optimistic point's
+/// hypervolume improvement for 4+, plus log PoF; UCB itself for strategy "ucb"), comparable across
+/// chunks; candidates with exactly zero improvement rank below -1e4. Zero rows give an empty vector.
+/// Runs on the calling thread (stream chunks from several threads to parallelize); thread-safe as
+/// long as the model's predict() is. select_batch() scores its own candidates on several threads.
 Eigen::VectorXd prescreen_scores(const PosteriorModel& model, const std::vector<Objective>& objectives,
                                  const std::vector<OutcomeConstraint>& constraints,
                                  const Eigen::MatrixXd& observed_Y, const Eigen::MatrixXd& candidates,

@@ -55,6 +55,8 @@ class Archive {
   /// @brief Attributes on a data entry (e.g. the element symbols of a fraction matrix).
   void set_data_attr(const std::string& data_name, const std::string& attr, std::vector<std::string> value);
   const std::vector<std::string>* data_attr(const std::string& data_name, const std::string& attr) const;
+  /// @brief Names of the attributes set on a data entry, sorted.
+  std::vector<std::string> data_attr_names(const std::string& data_name) const;
 
   void set_attr(const std::string& name, Attr value);
   bool has_attr(const std::string& name) const;
@@ -62,6 +64,8 @@ class Archive {
   std::int64_t attr_int(const std::string& name) const;
   double attr_double(const std::string& name) const;
   const std::string& attr_string(const std::string& name) const;
+  /// @brief Names of this group's scalar attributes, sorted.
+  std::vector<std::string> attr_names() const;
 
  private:
   struct Impl;

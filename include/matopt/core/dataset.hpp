@@ -44,6 +44,7 @@ struct Column {
 /// @brief A table of materials. Column names are kept exactly as given (they may contain spaces).
 struct Dataset {
   std::vector<std::string> ids;               ///< row ids (from an id column, else "1".."n")
+  std::string id_column;                      ///< name of the id column; empty when ids are "1".."n"
   std::string composition_column;             ///< name of the composition column; empty if none
   std::vector<Composition> compositions;      ///< one per row when composition_column is set
   std::vector<std::string> formulas;          ///< original formula text, one per row (may be empty)

@@ -27,6 +27,10 @@ struct PipelineOptions {
   std::vector<std::string> log_columns;
   /// Use the dataset's process columns as features.
   bool use_process = true;
+  /// `fractions`: fixed element symbols; empty = the training set's elements.
+  std::vector<std::string> elements;
+  /// Worker threads for transform (0 = all hardware threads); the output does not depend on it.
+  unsigned threads = 0;
 };
 
 /// @brief Maps a Dataset to a numeric feature matrix (rows x n_features).

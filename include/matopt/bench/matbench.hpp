@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// @brief Matbench-style benchmarking: official test folds, per-fold model selection by inner
+/// cross-validation on the training rows only, scores computed the way Matbench computes them, and a
+/// resumable results file with per-row test predictions.
+///
+/// @code
+///   matopt::Dataset data = matopt::read_dataset("matbench_steels.csv");
+///   matopt::MatbenchFolds folds = matopt::read_matbench_folds("matbench_steels.folds.json");
+///   matopt::MatbenchOptions opt;
+///   opt.results_path = "results.json";
+///   matopt::MatbenchRun run = matopt::run_matbench(data, "yield strength", folds, opt);
+///   std::puts(matopt::format_matbench_table(run).c_str());
+/// @endcode
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "matopt/core/dataset.hpp"
+
+namespace matopt {
+
+enum class MatbenchTaskType { Regression, Classification };
+
+/// @brief "regression" or "classification".
+std::string to_string(MatbenchTaskType type);
+
+/// @brief The contents of a `.folds.json` file: the test rows (0-based) of each outer fold. The
+/// training rows of a fold are all the other rows.
+struct MatbenchFolds {
+  std::string task;       ///< "task" field ("" if absent)
+  std::string target;     ///< "target" field: the target column ("" if absent)
+  std::string task_type;  ///< "task_type" field ("" if absent)
+  std::size_t n = 0;      ///< "n" field (0 if absent)
+  std::vector<std::vector<std::size_t>> test;
+};
+
+/// @brief Parses folds JSON text; `name` is used in messages. Throws DataError on malformed JSON, a
+/// missing "folds" array, or entries that are not non-negative integers (naming fold and position).
+MatbenchFolds parse_matbench_folds(const std::string& json_text, const std::string& name);
+/// @brief Reads and parses a `.folds.json` file (IOError if it cannot be read).
+MatbenchFolds read_matbench_folds(const std::filesystem::path& path);
+
+/// @brief Checks that the test folds partition rows 0..n_rows-1: no index past the end, no row in two
+/// folds (or twice in one), no row in none, "n" (if given) equal to n_rows, at least 2 folds, none
+/// empty. Throws DataError naming `name`, the fold and the index.
+void validate_matbench_folds(const MatbenchFolds& folds, std::size_t n_rows, const std::string& name);
+
+/// @brief Training rows of fold `fold` (every row not in its test set), ascending.
+std::vector<std::size_t> matbench_train_rows(const MatbenchFolds& folds, std::size_t fold, std::size_t n_rows);
+
+/// @brief Regression for Continuous/Integer targets, classification for Boolean ones; DataError naming
+/// the column otherwise (categorical/text targets). Missing target values are a DataError too.
+MatbenchTaskType detect_matbench_task_type(const Column& target, const std::string& file);
+
+/// @brief Rows sharing the same composition (same elements and fractions).
+struct DuplicateReport {
+  std::size_t groups = 0;              ///< compositions that occur more than once
+  std::size_t rows = 0;                ///< rows in those groups
+  std::size_t conflicting_groups = 0;  ///< groups whose targets differ
+  std::size_t conflicting_rows = 0;    ///< rows in conflicting groups
+  std::vector<std::string> examples;   ///< up to 5 conflicting formulas, for messages
+};
+
+/// @brief Finds duplicate compositions; targets differ when |a - b| > tolerance * max(1, |a|, |b|).
+/// Matbench keeps duplicates, and so does the runner: this is only reported.
+DuplicateReport find_duplicate_compositions(const Dataset& data, const Eigen::VectorXd& y,
+                                            double tolerance = 1e-9);
+
+/// @brief Test-fold scores of a regression model.
+struct RegressionScores {
+  double mae = 0, rmse = 0, r2 = 0;
+  double nll = 0;                  ///< mean Gaussian negative log-likelihood per row
+  double miscalibration_area = 0;  ///< area between observed and expected interval coverage
+  double coverage68 = 0, coverage95 = 0;  ///< fraction of rows inside the central 68 % / 95 % intervals
+};
+
+/// @brief Scores of predictions `mean` ± `std` against `y`.
+RegressionScores score_matbench_regression(const Eigen::VectorXd& y, const Eigen::VectorXd& mean,
+                                           const Eigen::VectorXd& std);
+
+/// @brief Test-fold scores of a classifier that outputs P(y = 1).
+struct ClassificationScores {
+  /// Matbench's published "ROC-AUC": AUC of the labels thresholded at 0.5 (so it equals balanced
+  /// accuracy), reproduced for like-for-like comparison with the leaderboard.
+  double rocauc_matbench = 0;
+  double rocauc = 0;  ///< proper ROC-AUC from the probabilities
+  double accuracy = 0;
+  double balanced_accuracy = 0;
+  double log_loss = 0;  ///< mean Bernoulli negative log-likelihood, probabilities clipped to [1e-15, 1-1e-15]
+};
+
+/// @brief Scores of probabilities `p` against 0/1 labels `y` (threshold 0.5 for the hard labels).
+ClassificationScores score_matbench_classification(const Eigen::VectorXd& y, const Eigen::VectorXd& p);
+
+/// @brief How to run a benchmark.
+struct MatbenchOptions {
+  std::string model = "gp";  ///< "gp", "ensemble" or "auto" (chosen per fold by inner CV)
+  /// Pipeline feature spec; several specs separated by ',' are candidates chosen per fold by inner CV.
+  std::string features = "magpie+stoichiometry+valence_orbital";
+  std::string gp_options;        ///< JSON passed to make_surrogate("gp", ...)
+  std::string ensemble_options;  ///< JSON passed to make_deep_ensemble(...)
+  /// Target transform for regression: "none", "log1p" (targets must be >= 0; the model predicts
+  /// log(1 + y), predictions are mapped back), or "auto" (chosen per fold by inner CV among "none" and,
+  /// when every training target is >= 0, "log1p").
+  std::string transform = "none";
+  std::uint64_t seed = 0;
+  std::vector<std::size_t> folds;  ///< outer folds to run; empty = all
+  int threads = 1;                 ///< outer folds run concurrently on up to this many threads
+  /// Inner CV folds on each fold's training rows, used to choose the model/transform ("auto") and to
+  /// recalibrate σ on held-out residuals. 0 disables both (then "auto" is refused).
+  int inner_folds = 3;
+  bool recalibrate = true;  ///< regression: σ' = a·σ + b fitted on inner-CV residuals
+  /// Results file: written atomically after every fold; if it exists when the run starts and was
+  /// written with the same arguments, its finished folds are kept and skipped. Empty = none.
+  std::filesystem::path results_path;
+  std::string dataset_label;  ///< what the results file records as the dataset (e.g. task name or path)
+};
+
+/// @brief One finished outer fold.
+struct MatbenchFoldResult {
+  std::size_t fold = 0;
+  std::string model;      ///< model used on the test rows ("gp"/"ensemble")
+  std::string transform;  ///< target transform used ("none"/"log1p"; "" for classification)
+  std::string features;   ///< feature spec used
+  std::map<std::string, double> metrics;   ///< test scores by name (see format_matbench_table)
+  std::map<std::string, double> inner_cv;  ///< inner-CV score of each candidate (lower is better)
+  double calibration_a = 1, calibration_b = 0;  ///< σ recalibration applied (a = 1, b = 0: none)
+  double seconds = 0;                           ///< wall time of the fold
+  std::size_t n_train = 0;
+  std::vector<std::size_t> rows;  ///< test rows (0-based dataset indices)
+  Eigen::VectorXd y_true;         ///< targets of those rows
+  Eigen::VectorXd mean;           ///< regression: predicted mean; classification: P(y = 1)
+  Eigen::VectorXd std;            ///< regression: predicted σ (after recalibration); classification: empty
+};
+
+/// @brief A benchmark run (possibly partial).
+struct MatbenchRun {
+  std::string task;  ///< dataset label
+  std::string target;
+  MatbenchTaskType type = MatbenchTaskType::Regression;
+  std::size_t n_rows = 0;
+  std::size_t n_folds = 0;
+  DuplicateReport duplicates;
+  std::string signature;  ///< JSON text of the arguments that determine the results (for resume)
+  std::vector<MatbenchFoldResult> folds;  ///< finished folds, ascending
+};
+
+/// @brief Called after each finished fold (from the thread that finished it, serialized by a lock).
+using MatbenchFoldCallback = std::function<void(const MatbenchFoldResult&, std::size_t done, std::size_t total)>;
+
+/// @brief Called once before the first fold starts with the number of folds still to run (after
+/// skipping those a resumed results file already holds).
+using MatbenchStartCallback = std::function<void(std::size_t to_run)>;
+
+/// @brief Runs the benchmark on `target` of `data` with the given folds (validated first).
+/// Throws InvalidArgument on bad options (unknown model, fold out of range, a results file written
+/// with other arguments), DataError on bad data or folds.
+MatbenchRun run_matbench(const Dataset& data, const std::string& target, const MatbenchFolds& folds,
+                         const MatbenchOptions& options, const MatbenchFoldCallback& on_fold = {},
+                         const MatbenchStartCallback& on_start = {});
+
+/// @brief Writes a run as JSON (atomically), including per-row test predictions keyed by row index.
+void write_matbench_results(const MatbenchRun& run, const std::filesystem::path& path);
+/// @brief Reads a file written by write_matbench_results. Throws IOError/DataError.
+MatbenchRun read_matbench_results(const std::filesystem::path& path);
+
+/// @brief Mean and population standard deviation (ddof = 0, as Matbench reports) over finished folds.
+struct MetricSummary {
+  double mean = 0, std = 0;
+};
+std::map<std::string, MetricSummary> summarize_matbench(const MatbenchRun& run);
+
+/// @brief Plain-text table: one line per fold plus mean ± std, with the metric names spelled out.
+std::string format_matbench_table(const MatbenchRun& run);
+
+}  // namespace matopt

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// @brief A trained model bundle: the feature pipeline, one surrogate per target (fitted together)
+/// and a per-target std recalibration, saved as one HDF5 file (format "matopt-model", version 1).
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "matopt/core/dataset.hpp"
+#include "matopt/featurize/pipeline.hpp"
+#include "matopt/models/calibration.hpp"
+#include "matopt/models/surrogate.hpp"
+
+namespace matopt {
+
+struct ModelOptions {
+  /// Surrogate registry name: "gp" or "ensemble".
+  std::string model = "gp";
+  /// Surrogate options as JSON text (GPOptions keys for "gp", see docs/models.md).
+  std::string surrogate_options;
+  PipelineOptions features;
+  /// Fit σ' = a·σ + b per target on cross-validation residuals.
+  bool calibrate = false;
+  int calibration_folds = 5;
+  std::uint64_t seed = 0;
+};
+
+/// @brief Per-target settings and calibration as stored in the file.
+struct TargetInfo {
+  std::string name;
+  bool classification = false;  ///< boolean target: mean() is P(y = 1), clipped to [0, 1]
+  StdCalibration calibration;
+  std::size_t training_rows = 0;  ///< rows with a value for this target
+};
+
+class Model {
+ public:
+  Model();
+  ~Model();
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+
+  /// @brief Fits the pipeline on `data`, then one surrogate per target on the rows where that target
+  /// is present (rows with a missing target value are skipped for that target only).
+  /// Boolean targets: with "ensemble" the classification variant; with "gp" GP regression on 0/1
+  /// whose mean is clipped to [0, 1]. Throws InvalidArgument for unknown targets or options,
+  /// DataError for a target with no values or non-finite features.
+  static Model train(const Dataset& data, const std::vector<std::string>& targets, const ModelOptions& options = {});
+
+  /// @brief Per-target predictions (in `targets()` order) for every row of `data`, recalibrated.
+  std::vector<Prediction> predict(const Dataset& data) const;
+  /// @brief Same on an already featurized matrix (columns = pipeline().labels()).
+  std::vector<Prediction> predict_features(const Eigen::MatrixXd& X) const;
+
+  const std::vector<TargetInfo>& targets() const noexcept;
+  const Pipeline& pipeline() const noexcept;
+  const Surrogate& surrogate(std::size_t target) const;
+  const ModelOptions& options() const noexcept;
+  /// @brief Composition and process column names the pipeline was trained with (for reading inputs).
+  const std::string& composition_column() const noexcept;
+  const std::vector<std::string>& process_columns() const noexcept;
+
+  /// @brief Writes the bundle atomically. Throws IOError.
+  void save(const std::filesystem::path& path) const;
+  /// @brief Reads a file written by save(). Throws IOError on a foreign, corrupt or newer file.
+  static Model load(const std::filesystem::path& path);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace matopt

@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: MIT
+// Matbench runner: per outer fold, featurize (pipeline fitted on the training rows), choose the model
+// and target transform by inner CV on the training rows, recalibrate σ on the inner-CV residuals,
+// predict the test rows and score them. Test rows are never seen before the final prediction.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "bench/matbench_internal.hpp"
+#include "matopt/bench/matbench.hpp"
+#include "matopt/core/error.hpp"
+#include "matopt/core/log.hpp"
+#include "matopt/core/rng.hpp"
+#include "matopt/featurize/pipeline.hpp"
+#include "matopt/models/deep_ensemble.hpp"
+#include "matopt/models/gaussian_process.hpp"
+#include "matopt/models/surrogate.hpp"
+
+namespace matopt {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::uint64_t fnv1a(std::uint64_t h, const void* data, std::size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+// Fingerprint of the data a run depends on (formulas, targets, folds), so that a results file is only
+// resumed against the same inputs.
+std::string data_fingerprint(const Dataset& data, const Eigen::VectorXd& y, const MatbenchFolds& folds) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (std::size_t i = 0; i < data.rows(); ++i) {
+    const std::string f = data.has_composition() ? data.compositions[i].formula(12) : data.ids[i];
+    h = fnv1a(h, f.data(), f.size() + 1);
+    const double v = y[static_cast<Eigen::Index>(i)];
+    h = fnv1a(h, &v, sizeof v);
+  }
+  for (const auto& t : folds.test) {
+    const std::size_t n = t.size();
+    h = fnv1a(h, &n, sizeof n);
+    h = fnv1a(h, t.data(), t.size() * sizeof(std::size_t));
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::string normalized_json(const std::string& text, const char* what) {
+  if (text.empty()) return "{}";
+  try {
+    return Json::parse(text).dump();
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidArgument(std::string(what) + " is not valid JSON: " + e.what());
+  }
+}
+
+// Adds "threads" to a model's JSON options unless the user set it (0 = leave the model's default).
+std::string with_threads(const std::string& text, int threads) {
+  Json j = text.empty() ? Json::object() : Json::parse(text);
+  if (threads > 0 && j.is_object() && !j.contains("threads")) j["threads"] = threads;
+  return j.empty() ? std::string() : j.dump();
+}
+
+double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+
+struct Candidate {
+  std::size_t features;   // index into the feature-set list
+  std::string model;      // gp | ensemble
+  std::string transform;  // none | log1p | "" (classification)
+};
+
+std::string candidate_name(const Candidate& c, const std::vector<std::string>& feature_sets) {
+  std::string n = c.model;
+  if (!c.transform.empty()) n += "+" + c.transform;
+  if (feature_sets.size() > 1) n += " [" + feature_sets[c.features] + "]";
+  return n;
+}
+
+/// Predictions on original scale: regression (mean, std); classification (P(y=1), empty).
+struct Pred {
+  Eigen::VectorXd mean, std;
+  Eigen::VectorXd margin;  // classification by a regression model: predicted label mean - 0.5
+};
+
+// Platt scaling p = 1 / (1 + exp(-(a·m + b))) fitted by Newton's method on held-out margins m and 0/1
+// labels (a tiny ridge keeps it finite when the classes separate). Returns (a, b).
+std::pair<double, double> fit_platt(const Eigen::VectorXd& m, const Eigen::VectorXd& y) {
+  double a = 1.0, b = 0.0;
+  const double ridge = 1e-6 * static_cast<double>(m.size());
+  for (int it = 0; it < 100; ++it) {
+    double ga = ridge * a, gb = ridge * b, haa = ridge, hab = 0, hbb = ridge;
+    for (Eigen::Index i = 0; i < m.size(); ++i) {
+      const double p = 1.0 / (1.0 + std::exp(-(a * m[i] + b)));
+      const double r = p - y[i], w = std::max(p * (1.0 - p), 1e-12);
+      ga += r * m[i];
+      gb += r;
+      haa += w * m[i] * m[i];
+      hab += w * m[i];
+      hbb += w;
+    }
+    const double det = haa * hbb - hab * hab;
+    if (!(det > 0)) break;
+    const double da = (hbb * ga - hab * gb) / det, db = (haa * gb - hab * ga) / det;
+    a -= da;
+    b -= db;
+    if (std::abs(da) + std::abs(db) < 1e-10) break;
+  }
+  return {a, b};
+}
+
+struct FoldContext {
+  const MatbenchOptions& options;
+  MatbenchTaskType type;
+  std::string gp_json, ensemble_json;
+  std::vector<std::string> feature_sets;
+};
+
+Eigen::VectorXd forward(const Eigen::VectorXd& y, const std::string& transform) {
+  if (transform == "log1p") return y.array().log1p().matrix();
+  return y;
+}
+
+// Maps a prediction of the (transformed) target back to original units. log1p: the median
+// expm1(mu) (what MAE rewards), σ by the delta method; values below 0 are clipped (targets are >= 0).
+Pred backward(const Prediction& p, const std::string& transform, MatbenchTaskType type) {
+  Pred out;
+  const Eigen::VectorXd sd = p.std();
+  if (type == MatbenchTaskType::Classification) {
+    // A regression model of the 0/1 label: P(label > 0.5) under its predictive distribution.
+    out.mean.resize(p.size());
+    out.margin = (p.mean.array() - 0.5).matrix();
+    for (Eigen::Index i = 0; i < p.size(); ++i)
+      out.mean[i] = sd[i] > 0 ? normal_cdf((p.mean[i] - 0.5) / sd[i]) : (p.mean[i] > 0.5 ? 1.0 : 0.0);
+    return out;
+  }
+  if (transform == "log1p") {
+    out.mean = p.mean.array().expm1().cwiseMax(0.0).matrix();
+    out.std = (p.mean.array().exp() * sd.array()).matrix();
+  } else {
+    out.mean = p.mean;
+    out.std = sd;
+  }
+  return out;
+}
+
+std::unique_ptr<Surrogate> make_model(const FoldContext& ctx, const std::string& model, std::uint64_t seed) {
+  if (model == "gp") return make_surrogate("gp", ctx.gp_json, seed);
+  return make_deep_ensemble(ctx.ensemble_json, seed, ctx.type == MatbenchTaskType::Classification);
+}
+
+// The inner-CV twin of a fitted model. For the GP it keeps the hyperparameters fitted on the whole
+// training fold (optimizing them again per inner split would multiply the cost several times); they
+// were fitted on training rows only, so no test information enters. Deep ensembles are retrained.
+std::unique_ptr<Surrogate> inner_model(const FoldContext& ctx, const Candidate& c, const Surrogate& fitted,
+                                       std::uint64_t seed) {
+  if (const auto* gp = dynamic_cast<const GaussianProcess*>(&fitted)) {
+    GPOptions o = gp->options();
+    o.optimize = false;
+    Eigen::VectorXd ls = gp->length_scales();
+    o.length_scales.assign(ls.data(), ls.data() + ls.size());
+    for (double& l : o.length_scales)
+      if (!std::isfinite(l)) l = o.max_length_scale;  // dropped constant column
+    o.signal_variance = gp->signal_variance();
+    o.noise_variance = gp->noise_variance();
+    return std::make_unique<GaussianProcess>(o, seed);
+  }
+  return make_model(ctx, c.model, seed);
+}
+
+MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const Eigen::VectorXd& y,
+                            const MatbenchFolds& folds, std::size_t k) {
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  const MatbenchOptions& opt = ctx.options;
+  const std::size_t n = data.rows();
+  const std::vector<std::size_t> train = matbench_train_rows(folds, k, n);
+  const std::vector<std::size_t> test = folds.test[k];
+  const std::uint64_t fold_seed = derive_seed(opt.seed, k);
+  const std::string tag = "fold " + std::to_string(k);
+
+  // One pipeline per candidate feature set, fitted on the training rows only.
+  const std::vector<std::string>& feature_sets = ctx.feature_sets;
+  const Dataset dtrain = data.subset(train);
+  const Dataset dtest = data.subset(test);
+  std::vector<Eigen::MatrixXd> Xtrs, Xtes;
+  for (const auto& fs : feature_sets) {
+    PipelineOptions popt;
+    popt.features = fs;
+    Pipeline pipeline(popt);
+    Xtrs.push_back(pipeline.fit_transform(dtrain));
+    Xtes.push_back(pipeline.transform(dtest));
+  }
+  Eigen::VectorXd ytr(static_cast<Eigen::Index>(train.size())), yte(static_cast<Eigen::Index>(test.size()));
+  for (std::size_t i = 0; i < train.size(); ++i) ytr[static_cast<Eigen::Index>(i)] = y[static_cast<Eigen::Index>(train[i])];
+  for (std::size_t i = 0; i < test.size(); ++i) yte[static_cast<Eigen::Index>(i)] = y[static_cast<Eigen::Index>(test[i])];
+  log_info(tag + ": " + std::to_string(train.size()) + " train / " + std::to_string(test.size()) + " test rows, " +
+           std::to_string(Xtrs[0].cols()) + " features in the first feature set");
+
+  // Candidates (model x transform), all judged on training rows only.
+  std::vector<std::string> models;
+  if (opt.model == "auto") {
+    models.push_back("gp");
+    std::string why;
+    if (deep_ensemble_available(&why)) models.push_back("ensemble");
+    else log_warn(tag + ": --model auto without the deep ensemble (" + why + "): only the GP is a candidate");
+  } else {
+    models.push_back(opt.model);
+  }
+  std::vector<std::string> transforms;
+  if (ctx.type == MatbenchTaskType::Classification) {
+    transforms.push_back("");
+  } else if (opt.transform == "auto") {
+    transforms.push_back("none");
+    if (ytr.minCoeff() >= 0) transforms.push_back("log1p");
+  } else {
+    if (opt.transform == "log1p" && ytr.minCoeff() < 0)
+      throw DataError(tag + ": --transform log1p needs targets >= 0, but a training target is " +
+                      std::to_string(ytr.minCoeff()));
+    transforms.push_back(opt.transform);
+  }
+  std::vector<Candidate> cands;
+  for (std::size_t f = 0; f < feature_sets.size(); ++f)
+    for (const auto& m : models)
+      for (const auto& t : transforms) cands.push_back({f, m, t});
+
+  // Inner K-fold split of the training rows (seeded shuffle).
+  const int K = opt.inner_folds;
+  std::vector<int> inner_of(train.size(), 0);
+  if (K > 0) {
+    std::vector<std::size_t> perm(train.size());
+    for (std::size_t i = 0; i < perm.size(); ++i) perm[i] = i;
+    Rng rng(derive_seed(fold_seed, 1));
+    for (std::size_t i = perm.size(); i > 1; --i) std::swap(perm[i - 1], perm[uniform_index(rng, i)]);
+    for (std::size_t i = 0; i < perm.size(); ++i) inner_of[perm[i]] = static_cast<int>(i % static_cast<std::size_t>(K));
+  }
+
+  MatbenchFoldResult res;
+  res.fold = k;
+  res.n_train = train.size();
+  res.rows = test;
+  res.y_true = yte;
+
+  std::size_t best = 0;
+  double best_score = std::numeric_limits<double>::infinity();
+  std::vector<std::unique_ptr<Surrogate>> fitted(cands.size());
+  std::vector<Pred> inner_pred(cands.size());
+  for (std::size_t c = 0; c < cands.size(); ++c) {
+    const Candidate& cand = cands[c];
+    const Eigen::MatrixXd& Xtr = Xtrs[cand.features];
+    const std::string cname = candidate_name(cand, feature_sets);
+    const std::uint64_t model_seed = derive_seed(fold_seed, 100 + c);
+    const Eigen::VectorXd t = forward(ytr, cand.transform);
+    log_info(tag + ": fitting " + cname + " on the training rows");
+    fitted[c] = make_model(ctx, cand.model, model_seed);
+    fitted[c]->fit(Xtr, t);
+    if (K <= 0) continue;
+    // Held-out predictions for every training row.
+    Pred& ip = inner_pred[c];
+    ip.mean.resize(ytr.size());
+    if (ctx.type == MatbenchTaskType::Regression) ip.std.resize(ytr.size());
+    for (int s = 0; s < K; ++s) {
+      std::vector<Eigen::Index> fit_rows, held;
+      for (std::size_t i = 0; i < train.size(); ++i)
+        (inner_of[i] == s ? held : fit_rows).push_back(static_cast<Eigen::Index>(i));
+      if (held.empty() || fit_rows.empty()) continue;
+      auto m = inner_model(ctx, cand, *fitted[c], derive_seed(model_seed, 1 + static_cast<std::uint64_t>(s)));
+      m->fit(Xtr(fit_rows, Eigen::all), t(fit_rows));
+      const Pred p = backward(m->predict(Xtr(held, Eigen::all)), cand.transform, ctx.type);
+      ip.mean(held) = p.mean;
+      if (ctx.type == MatbenchTaskType::Regression) ip.std(held) = p.std;
+      if (p.margin.size() > 0) {
+        if (ip.margin.size() == 0) ip.margin = Eigen::VectorXd::Zero(ytr.size());
+        ip.margin(held) = p.margin;
+      }
+    }
+    double score;
+    if (ctx.type == MatbenchTaskType::Regression) {
+      score = (ip.mean - ytr).cwiseAbs().mean();
+    } else {
+      score = 1.0 - score_matbench_classification(ytr, ip.mean).balanced_accuracy;
+    }
+    res.inner_cv[cname] = score;
+    log_info(tag + ": inner " + std::to_string(K) + "-fold CV " +
+             (ctx.type == MatbenchTaskType::Regression ? "MAE" : "1 - balanced accuracy") + " of " + cname +
+             " = " + std::to_string(score));
+    if (score < best_score) {
+      best_score = score;
+      best = c;
+    }
+  }
+  res.model = cands[best].model;
+  res.transform = cands[best].transform;
+  res.features = feature_sets[cands[best].features];
+
+  Pred p = backward(fitted[best]->predict(Xtes[cands[best].features]), cands[best].transform, ctx.type);
+  if (ctx.type == MatbenchTaskType::Regression) {
+    if (opt.recalibrate && K > 0) {
+      const auto [a, b] = matbench_internal::fit_sigma_recalibration(ytr, inner_pred[best].mean, inner_pred[best].std);
+      res.calibration_a = a;
+      res.calibration_b = b;
+      p.std = (a * p.std.array() + b).cwiseMax(1e-12 * (1.0 + p.mean.cwiseAbs().array())).matrix();
+    }
+    const RegressionScores s = score_matbench_regression(yte, p.mean, p.std);
+    res.metrics = {{"mae", s.mae},
+                   {"rmse", s.rmse},
+                   {"r2", s.r2},
+                   {"nll", s.nll},
+                   {"miscalibration_area", s.miscalibration_area},
+                   {"coverage68", s.coverage68},
+                   {"coverage95", s.coverage95}};
+    res.std = p.std;
+  } else {
+    // A GP's Φ((μ - 0.5)/σ) is overconfident when the fitted noise is small: map the label-mean margin
+    // to a probability by Platt scaling fitted on the inner-CV predictions (training rows only).
+    if (opt.recalibrate && K > 0 && p.margin.size() > 0 && inner_pred[best].margin.size() == ytr.size()) {
+      const auto [a, b] = fit_platt(inner_pred[best].margin, ytr);
+      res.calibration_a = a;
+      res.calibration_b = b;
+      for (Eigen::Index i = 0; i < p.mean.size(); ++i) p.mean[i] = 1.0 / (1.0 + std::exp(-(a * p.margin[i] + b)));
+    }
+    const ClassificationScores s = score_matbench_classification(yte, p.mean);
+    res.metrics = {{"rocauc_matbench", s.rocauc_matbench},
+                   {"rocauc", s.rocauc},
+                   {"accuracy", s.accuracy},
+                   {"balanced_accuracy", s.balanced_accuracy},
+                   {"log_loss", s.log_loss}};
+  }
+  res.mean = p.mean;
+  res.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return res;
+}
+
+// Names of the signature fields that differ, for the resume error message.
+std::string signature_diff(const std::string& a, const std::string& b) {
+  const Json ja = Json::parse(a), jb = Json::parse(b);
+  std::string out;
+  std::set<std::string> keys;
+  for (const auto& [k, v] : ja.items()) keys.insert(k);
+  for (const auto& [k, v] : jb.items()) keys.insert(k);
+  for (const auto& k : keys) {
+    const Json va = ja.contains(k) ? ja[k] : Json(), vb = jb.contains(k) ? jb[k] : Json();
+    if (va != vb) out += (out.empty() ? "" : ", ") + k + ": " + va.dump() + " in the file vs " + vb.dump() + " now";
+  }
+  return out;
+}
+
+}  // namespace
+
+MatbenchRun run_matbench(const Dataset& data, const std::string& target, const MatbenchFolds& folds,
+                         const MatbenchOptions& options, const MatbenchFoldCallback& on_fold,
+                         const MatbenchStartCallback& on_start) {
+  if (options.model != "gp" && options.model != "ensemble" && options.model != "auto")
+    throw InvalidArgument("unknown model '" + options.model + "' (valid: gp, ensemble, auto)");
+  if (options.transform != "none" && options.transform != "log1p" && options.transform != "auto")
+    throw InvalidArgument("unknown transform '" + options.transform + "' (valid: none, log1p, auto)");
+  if (options.inner_folds == 1 || options.inner_folds < 0)
+    throw InvalidArgument("inner folds must be 0 (off) or >= 2 (got " + std::to_string(options.inner_folds) + ")");
+  if (options.inner_folds == 0 && (options.model == "auto" || options.transform == "auto"))
+    throw InvalidArgument("--model auto and --transform auto choose by inner cross-validation: inner folds must be >= 2");
+  std::vector<std::string> feature_sets;
+  for (std::size_t pos = 0; pos <= options.features.size();) {
+    std::size_t end = options.features.find(',', pos);
+    if (end == std::string::npos) end = options.features.size();
+    feature_sets.push_back(options.features.substr(pos, end - pos));
+    if (feature_sets.back().empty()) throw InvalidArgument("features '" + options.features + "': empty feature set in the list");
+    pos = end + 1;
+  }
+  if (feature_sets.size() > 1 && options.inner_folds == 0)
+    throw InvalidArgument("several feature sets are chosen between by inner cross-validation: inner folds must be >= 2");
+  if (options.threads < 1) throw InvalidArgument("threads must be >= 1 (got " + std::to_string(options.threads) + ")");
+  if (options.model == "ensemble") {
+    std::string why;
+    if (!deep_ensemble_available(&why)) throw BackendError("--model ensemble: the deep ensemble is not available: " + why);
+  }
+
+  const std::string label = options.dataset_label.empty() ? folds.task : options.dataset_label;
+  const Column& col = data.target(target);
+  MatbenchRun run;
+  run.task = label;
+  run.target = target;
+  run.type = detect_matbench_task_type(col, label);
+  run.n_rows = data.rows();
+  run.n_folds = folds.test.size();
+  validate_matbench_folds(folds, data.rows(), label.empty() ? "folds" : label + " folds");
+  if (data.rows() < 2 * folds.test.size())
+    throw DataError(label + ": too few rows (" + std::to_string(data.rows()) + ") for " +
+                    std::to_string(folds.test.size()) + " folds");
+
+  std::vector<std::size_t> selected = options.folds;
+  if (selected.empty())
+    for (std::size_t k = 0; k < folds.test.size(); ++k) selected.push_back(k);
+  std::sort(selected.begin(), selected.end());
+  selected.erase(std::unique(selected.begin(), selected.end()), selected.end());
+  for (std::size_t k : selected)
+    if (k >= folds.test.size())
+      throw InvalidArgument("fold " + std::to_string(k) + " does not exist (valid: 0.." +
+                            std::to_string(folds.test.size() - 1) + ")");
+
+  const Eigen::VectorXd y = data.target_vector(target);
+  run.duplicates = find_duplicate_compositions(data, y);
+  if (run.duplicates.conflicting_groups > 0) {
+    std::string ex;
+    for (const auto& e : run.duplicates.examples) ex += (ex.empty() ? "" : ", ") + e;
+    log_warn(label + ": " + std::to_string(run.duplicates.conflicting_groups) +
+             " duplicate compositions with conflicting targets (" + std::to_string(run.duplicates.conflicting_rows) +
+             " rows, e.g. " + ex + "); kept, as Matbench does");
+  }
+
+  // Everything that changes the numbers goes into the signature; -j and --folds do not.
+  Json sig;
+  sig["dataset"] = label;
+  sig["target"] = target;
+  sig["n_rows"] = data.rows();
+  sig["data_fingerprint"] = data_fingerprint(data, y, folds);
+  sig["model"] = options.model;
+  sig["features"] = options.features;
+  sig["gp_options"] = normalized_json(options.gp_options, "GP options");
+  sig["ensemble_options"] = normalized_json(options.ensemble_options, "ensemble options");
+  sig["transform"] = run.type == MatbenchTaskType::Regression ? options.transform : "";
+  sig["seed"] = options.seed;
+  sig["inner_folds"] = options.inner_folds;
+  sig["recalibrate"] = options.recalibrate;
+  run.signature = sig.dump();
+
+  if (!options.results_path.empty() && std::filesystem::exists(options.results_path)) {
+    MatbenchRun prev = read_matbench_results(options.results_path);
+    if (prev.signature != run.signature)
+      throw InvalidArgument(options.results_path.string() +
+                            " holds results of a run with other arguments (" + signature_diff(prev.signature, run.signature) +
+                            "); use another -o file or remove it to start afresh");
+    run.folds = std::move(prev.folds);
+    for (const auto& f : run.folds) log_info("fold " + std::to_string(f.fold) + " already finished in " +
+                                             options.results_path.string() + ": skipped");
+  }
+  std::vector<std::size_t> todo;
+  for (std::size_t k : selected)
+    if (std::none_of(run.folds.begin(), run.folds.end(), [&](const MatbenchFoldResult& f) { return f.fold == k; }))
+      todo.push_back(k);
+
+  if (on_start) on_start(todo.size());
+  FoldContext ctx{options, run.type, {}, {}, feature_sets};
+  // Concurrent folds share the cores: each model gets its share of threads unless told otherwise.
+  const int per_fold_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
+                                               std::max(1, std::min(options.threads, static_cast<int>(todo.size()))));
+  ctx.gp_json = with_threads(normalized_json(options.gp_options, "GP options"), options.threads > 1 ? per_fold_threads : 0);
+  ctx.ensemble_json = with_threads(normalized_json(options.ensemble_options, "ensemble options"),
+                                   options.threads > 1 ? per_fold_threads : 0);
+
+  std::mutex mu;
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::size_t done = 0;
+  auto worker = [&] {
+    for (;;) {
+      if (failed.load()) return;
+      const std::size_t idx = next.fetch_add(1);
+      if (idx >= todo.size()) return;
+      try {
+        MatbenchFoldResult r = run_fold(ctx, data, y, folds, todo[idx]);
+        std::lock_guard<std::mutex> lock(mu);
+        auto pos = std::lower_bound(run.folds.begin(), run.folds.end(), r.fold,
+                                    [](const MatbenchFoldResult& f, std::size_t k) { return f.fold < k; });
+        run.folds.insert(pos, std::move(r));
+        if (!options.results_path.empty()) write_matbench_results(run, options.results_path);
+        ++done;
+        if (on_fold) on_fold(*std::find_if(run.folds.begin(), run.folds.end(),
+                                           [&](const MatbenchFoldResult& f) { return f.fold == todo[idx]; }),
+                             done, todo.size());
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!error) error = std::current_exception();
+        failed.store(true);
+        return;
+      }
+    }
+  };
+  const int n_threads = std::max(1, std::min(options.threads, static_cast<int>(todo.size())));
+  if (n_threads == 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < n_threads; ++t) pool.emplace_back(worker);
+    for (auto& th : pool) th.join();
+  }
+  if (error) std::rethrow_exception(error);
+  return run;
+}
+
+}  // namespace matopt

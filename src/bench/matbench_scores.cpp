@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+// Matbench scoring on top of the models layer's metrics and σ recalibration.
+#include <algorithm>
+#include <cmath>
+
+#include "bench/matbench_internal.hpp"
+#include "matopt/bench/matbench.hpp"
+#include "matopt/core/error.hpp"
+#include "matopt/models/calibration.hpp"
+#include "matopt/models/metrics.hpp"
+
+namespace matopt {
+
+RegressionScores score_matbench_regression(const Eigen::VectorXd& y, const Eigen::VectorXd& mean,
+                                           const Eigen::VectorXd& std) {
+  const RegressionMetrics m = regression_metrics(y, mean, std);
+  RegressionScores s;
+  s.mae = m.mae;
+  s.rmse = m.rmse;
+  s.r2 = m.r2;
+  s.nll = m.nll;
+  s.miscalibration_area = m.miscalibration_area;
+  s.coverage68 = m.coverage68;
+  s.coverage95 = m.coverage95;
+  return s;
+}
+
+ClassificationScores score_matbench_classification(const Eigen::VectorXd& y, const Eigen::VectorXd& p) {
+  if (y.size() != p.size() || y.size() == 0)
+    throw InvalidArgument("classification scores: need equally sized, non-empty label and probability vectors (got " +
+                          std::to_string(y.size()) + " and " + std::to_string(p.size()) + ")");
+  // Hard labels at 0.5, the way Matbench thresholds predictions before its metrics.
+  const Eigen::VectorXd hard = (p.array() >= 0.5).cast<double>().matrix();
+  ClassificationScores s;
+  s.accuracy = accuracy(y, hard);
+  s.balanced_accuracy = balanced_accuracy(y, hard);
+  const bool both_classes = (y.array() > 0.5).any() && (y.array() < 0.5).any();
+  // AUC is undefined with one class in the test fold; NaN rather than an exception mid-benchmark.
+  s.rocauc_matbench = both_classes ? matbench_roc_auc(y, p, 0.5) : std::nan("");
+  s.rocauc = both_classes ? roc_auc(y, p) : std::nan("");
+  double ll = 0;
+  for (Eigen::Index i = 0; i < y.size(); ++i) {
+    const double q = std::clamp(p[i], 1e-15, 1.0 - 1e-15);
+    ll -= y[i] > 0.5 ? std::log(q) : std::log1p(-q);
+  }
+  s.log_loss = ll / static_cast<double>(y.size());
+  return s;
+}
+
+namespace matbench_internal {
+
+std::pair<double, double> fit_sigma_recalibration(const Eigen::VectorXd& y, const Eigen::VectorXd& mean,
+                                                  const Eigen::VectorXd& std) {
+  const StdCalibration c = fit_std_calibration(y - mean, std);
+  return {c.a, c.b};
+}
+
+}  // namespace matbench_internal
+}  // namespace matopt

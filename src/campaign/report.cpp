@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: MIT
+// Campaign report: one self-contained index.html with inline SVG plots, plus the CSV tables behind them.
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+#include "campaign/internal.hpp"
+#include "campaign/svg.hpp"
+#include "matopt/campaign/campaign.hpp"
+#include "matopt/core/atomic_file.hpp"
+#include "matopt/core/csv.hpp"
+#include "matopt/core/error.hpp"
+#include "matopt/core/log.hpp"
+#include "matopt/core/rng.hpp"
+#include "matopt/core/version.hpp"
+#include "matopt/models/surrogate.hpp"
+
+namespace matopt {
+
+using namespace campaign_detail;
+
+namespace {
+
+std::string num(double v) { return std::isfinite(v) ? format_double(v) : std::string(); }
+
+const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
+
+/// Two-sided central-interval half width in standard deviations for probability p.
+double central_z(double p) {
+  // Bisection on Phi(z) = 0.5 * erfc(-z / sqrt 2); plenty fast for a few dozen levels.
+  const double target = 0.5 + p / 2.0;
+  double lo = 0.0, hi = 10.0;
+  for (int i = 0; i < 80; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    if (0.5 * std::erfc(-mid / std::sqrt(2.0)) < target) lo = mid;
+    else hi = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+struct CvResult {
+  std::vector<std::string> ids;
+  std::vector<double> measured, mean, sd;
+  std::vector<int> fold;
+};
+
+/// k-fold cross-validation of a GP on the design-point features of the successful measurements.
+CvResult cross_validate(const Campaign& c, int output, std::uint64_t seed) {
+  CvResult r;
+  std::vector<const MeasurementRecord*> rows;
+  for (const auto& m : c.measurements())
+    if (!m.failed && std::isfinite(m.outputs[output])) rows.push_back(&m);
+  const std::size_t n = rows.size();
+  if (n < 5) return r;
+  const std::size_t k = std::min<std::size_t>(5, n);
+  std::vector<std::size_t> perm(n);
+  std::iota(perm.begin(), perm.end(), 0);
+  Rng rng(derive_seed(seed, 0xC5ULL + static_cast<std::uint64_t>(output)));
+  for (std::size_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[uniform_index(rng, i + 1)]);
+  Eigen::MatrixXd pts(static_cast<Eigen::Index>(n), c.space().dimension());
+  Eigen::VectorXd y(static_cast<Eigen::Index>(n));
+  for (std::size_t i = 0; i < n; ++i) {
+    pts.row(static_cast<Eigen::Index>(i)) = rows[i]->point.transpose();
+    y[static_cast<Eigen::Index>(i)] = rows[i]->outputs[output];
+  }
+  const Eigen::MatrixXd X = point_features(c.space(), pts);
+  r.ids.resize(n);
+  r.measured.resize(n);
+  r.mean.resize(n);
+  r.sd.resize(n);
+  r.fold.resize(n);
+  for (std::size_t f = 0; f < k; ++f) {
+    std::vector<Eigen::Index> train, test;
+    for (std::size_t i = 0; i < n; ++i) (i % k == f ? test : train).push_back(static_cast<Eigen::Index>(perm[i]));
+    Eigen::MatrixXd Xtr(static_cast<Eigen::Index>(train.size()), X.cols()), Xte(static_cast<Eigen::Index>(test.size()), X.cols());
+    Eigen::VectorXd ytr(static_cast<Eigen::Index>(train.size()));
+    for (std::size_t i = 0; i < train.size(); ++i) {
+      Xtr.row(static_cast<Eigen::Index>(i)) = X.row(train[i]);
+      ytr[static_cast<Eigen::Index>(i)] = y[train[i]];
+    }
+    for (std::size_t i = 0; i < test.size(); ++i) Xte.row(static_cast<Eigen::Index>(i)) = X.row(test[i]);
+    auto model = make_surrogate("gp", "", derive_seed(seed, 0xF0 + f));
+    model->fit(Xtr, ytr);
+    const Prediction p = model->predict(Xte);
+    const Eigen::VectorXd sd = p.std();
+    for (std::size_t i = 0; i < test.size(); ++i) {
+      const auto j = static_cast<std::size_t>(test[i]);
+      r.ids[j] = rows[j]->id;
+      r.measured[j] = y[test[i]];
+      r.mean[j] = p.mean[static_cast<Eigen::Index>(i)];
+      r.sd[j] = sd[static_cast<Eigen::Index>(i)];
+      r.fold[j] = static_cast<int>(f);
+    }
+  }
+  return r;
+}
+
+void write_text_atomic(const std::filesystem::path& path, const std::string& text) {
+  AtomicFile f(path);
+  {
+    std::ofstream out(f.temp_path(), std::ios::binary);
+    if (!out) throw IOError(path.string() + ": cannot write");
+    out << text;
+    if (!out.flush()) throw IOError(path.string() + ": write failed");
+  }
+  f.commit();
+}
+
+}  // namespace
+
+std::vector<std::filesystem::path> write_campaign_report(const Campaign& c, const std::filesystem::path& dir,
+                                                         std::uint64_t seed) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw IOError(dir.string() + ": cannot create the report directory: " + ec.message());
+  std::vector<std::filesystem::path> written;
+  const DesignSpace& space = c.space();
+  const auto& outs = space.output_names();
+  const auto coords = space.coordinate_names();
+  const auto& objs = space.objectives();
+  const CampaignStatus st = c.status();
+
+  // ---- tables ----
+  {
+    std::vector<std::string> h{"id", "proposal_id", "round", "status", "formula"};
+    for (const auto& n : coords) h.push_back(n);
+    for (const auto& o : outs) h.push_back(o);
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& m : c.measurements()) {
+      std::vector<std::string> r{m.id, m.proposal_id, std::to_string(m.round), m.failed ? "failed" : "ok", m.formula};
+      for (int i = 0; i < static_cast<int>(coords.size()); ++i) r.push_back(c.coordinate_text(i, m.point[i]));
+      for (Eigen::Index k = 0; k < m.outputs.size(); ++k) r.push_back(num(m.outputs[k]));
+      rows.push_back(std::move(r));
+    }
+    write_csv(dir / "measurements.csv", h, rows);
+    written.push_back(dir / "measurements.csv");
+  }
+  {
+    std::vector<std::string> h{"id", "round", "state", "strategy", "formula"};
+    for (const auto& n : coords) h.push_back(n);
+    for (const auto& o : outs) {
+      h.push_back(o + "_mean");
+      h.push_back(o + "_std");
+    }
+    h.push_back("acquisition");
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& p : c.proposals()) {
+      std::vector<std::string> r{p.id, std::to_string(p.round), p.state, p.strategy, p.formula};
+      for (int i = 0; i < static_cast<int>(coords.size()); ++i) r.push_back(c.coordinate_text(i, p.point[i]));
+      for (Eigen::Index k = 0; k < p.predicted_mean.size(); ++k) {
+        r.push_back(num(p.predicted_mean[k]));
+        r.push_back(num(p.predicted_std[k]));
+      }
+      r.push_back(num(p.acquisition));
+      rows.push_back(std::move(r));
+    }
+    write_csv(dir / "proposals.csv", h, rows);
+    written.push_back(dir / "proposals.csv");
+  }
+  const bool single = objs.size() == 1;
+  {
+    std::vector<std::vector<std::string>> rows;
+    for (std::size_t r = 0; r < st.hypervolume.size(); ++r) {
+      std::size_t n = 0;
+      for (const auto& m : c.measurements())
+        if (!m.failed && m.round <= static_cast<int>(r)) ++n;
+      rows.push_back({std::to_string(r), std::to_string(n), num(st.hypervolume[r])});
+    }
+    write_csv(dir / "rounds.csv", {"round", "measurements", single ? "best_so_far" : "hypervolume"}, rows);
+    written.push_back(dir / "rounds.csv");
+  }
+  {
+    std::vector<std::string> h{"id"};
+    for (const auto& n : st.objective_names) h.push_back(n);
+    std::vector<std::vector<std::string>> rows;
+    for (std::size_t i = 0; i < st.pareto_ids.size(); ++i) {
+      std::vector<std::string> r{st.pareto_ids[i]};
+      for (Eigen::Index k = 0; k < st.pareto_values.cols(); ++k) r.push_back(num(st.pareto_values(static_cast<Eigen::Index>(i), k)));
+      rows.push_back(std::move(r));
+    }
+    write_csv(dir / "pareto.csv", h, rows);
+    written.push_back(dir / "pareto.csv");
+  }
+
+  // ---- plots ----
+  std::vector<std::string> svgs;
+  std::vector<std::string> notes;
+  // Pareto front / objective by round.
+  {
+    SvgPlot p;
+    SvgSeries meas, front, prop;
+    meas.label = "measured";
+    meas.color = "#7f7f7f";
+    front.label = single ? "best so far" : "Pareto front (measured)";
+    front.color = "#d62728";
+    front.line = true;
+    front.step = true;
+    prop.label = "proposed (predicted mean ± 1 sd)";
+    prop.color = "#1f77b4";
+    prop.hollow = true;
+    if (single) {
+      const int o = objs[0].output;
+      p.title = objs[0].name + " by round";
+      p.xlabel = "round";
+      p.ylabel = objs[0].name;
+      std::vector<std::pair<int, double>> by;
+      for (const auto& m : c.measurements())
+        if (!m.failed && std::isfinite(m.outputs[o])) {
+          meas.x.push_back(m.round);
+          meas.y.push_back(m.outputs[o]);
+        }
+      for (std::size_t r = 0; r < st.hypervolume.size(); ++r) {
+        front.x.push_back(static_cast<double>(r));
+        front.y.push_back(st.hypervolume[r]);
+      }
+      front.points = false;
+      for (const auto& pr : c.proposals()) {
+        prop.x.push_back(pr.round + 0.2);
+        prop.y.push_back(pr.predicted_mean[o]);
+        prop.yerr.push_back(pr.predicted_std[o]);
+      }
+    } else {
+      const int o0 = objs[0].output, o1 = objs[1].output;
+      p.title = "Pareto front: " + objs[0].name + " vs " + objs[1].name;
+      p.xlabel = objs[0].name;
+      p.ylabel = objs[1].name;
+      for (const auto& m : c.measurements())
+        if (!m.failed) {
+          meas.x.push_back(m.outputs[o0]);
+          meas.y.push_back(m.outputs[o1]);
+        }
+      std::vector<std::pair<double, double>> f;
+      for (Eigen::Index i = 0; i < st.pareto_values.rows(); ++i) f.emplace_back(st.pareto_values(i, 0), st.pareto_values(i, 1));
+      std::sort(f.begin(), f.end());
+      for (const auto& [a, b] : f) {
+        front.x.push_back(a);
+        front.y.push_back(b);
+      }
+      for (const auto& pr : c.proposals()) {
+        if (pr.state != "pending") continue;
+        prop.x.push_back(pr.predicted_mean[o0]);
+        prop.y.push_back(pr.predicted_mean[o1]);
+        prop.xerr.push_back(pr.predicted_std[o0]);
+        prop.yerr.push_back(pr.predicted_std[o1]);
+      }
+      prop.label = "pending proposals (predicted mean ± 1 sd)";
+    }
+    p.series = {meas, front, prop};
+    svgs.push_back(p.render());
+  }
+  // Hypervolume / best so far per round.
+  {
+    SvgPlot p;
+    p.title = single ? "Best so far per round" : "Hypervolume per round";
+    p.xlabel = "round";
+    p.ylabel = single ? objs[0].name : "hypervolume";
+    SvgSeries s;
+    s.line = true;
+    for (std::size_t r = 0; r < st.hypervolume.size(); ++r) {
+      s.x.push_back(static_cast<double>(r));
+      s.y.push_back(st.hypervolume[r]);
+    }
+    p.series = {s};
+    svgs.push_back(p.render());
+  }
+  // Parity and calibration from cross-validation.
+  std::vector<std::vector<std::string>> cal_rows;
+  {
+    SvgPlot cal;
+    cal.title = "Calibration (5-fold CV)";
+    cal.xlabel = "expected fraction inside central interval";
+    cal.ylabel = "observed fraction";
+    cal.diagonal = true;
+    cal.xmin = cal.ymin = 0;
+    cal.xmax = cal.ymax = 1;
+    for (std::size_t k = 0; k < objs.size(); ++k) {
+      const int o = objs[k].output;
+      const CvResult cv = cross_validate(c, o, seed);
+      if (cv.ids.empty()) {
+        notes.push_back("Cross-validation of " + objs[k].name + " needs at least 5 successful measurements.");
+        continue;
+      }
+      std::vector<std::vector<std::string>> rows;
+      for (std::size_t i = 0; i < cv.ids.size(); ++i)
+        rows.push_back({cv.ids[i], std::to_string(cv.fold[i]), num(cv.measured[i]), num(cv.mean[i]), num(cv.sd[i])});
+      const auto file = dir / ("cv_" + std::to_string(k) + ".csv");
+      write_csv(file, {"id", "fold", objs[k].name + "_measured", "predicted_mean", "predicted_std"}, rows);
+      written.push_back(file);
+      SvgPlot par;
+      par.title = "Parity (5-fold CV): " + objs[k].name;
+      par.xlabel = "measured";
+      par.ylabel = "predicted (mean ± 1 sd)";
+      par.diagonal = true;
+      par.equal_ranges = true;
+      SvgSeries s;
+      s.x = cv.measured;
+      s.y = cv.mean;
+      s.yerr = cv.sd;
+      s.color = kColors[k % 6];
+      par.series = {s};
+      svgs.push_back(par.render());
+      SvgSeries cs;
+      cs.label = objs[k].name;
+      cs.color = kColors[k % 6];
+      cs.line = true;
+      for (int level = 1; level <= 19; ++level) {
+        const double p = level / 20.0;
+        const double z = central_z(p);
+        std::size_t inside = 0;
+        for (std::size_t i = 0; i < cv.ids.size(); ++i)
+          if (std::abs(cv.measured[i] - cv.mean[i]) <= z * cv.sd[i]) ++inside;
+        const double obs = static_cast<double>(inside) / static_cast<double>(cv.ids.size());
+        cs.x.push_back(p);
+        cs.y.push_back(obs);
+        cal_rows.push_back({objs[k].name, format_double(p), format_double(obs)});
+      }
+      cal.series.push_back(cs);
+    }
+    if (!cal.series.empty()) svgs.push_back(cal.render());
+    write_csv(dir / "calibration.csv", {"objective", "expected", "observed"}, cal_rows);
+    written.push_back(dir / "calibration.csv");
+  }
+
+  // ---- page ----
+  std::ostringstream h;
+  h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>matopt campaign report</title>\n"
+    << "<style>body{font-family:sans-serif;margin:24px;max-width:1100px}table{border-collapse:collapse;font-size:12px}"
+    << "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}.plots svg{margin:6px;border:1px solid #ddd}</style>"
+    << "</head><body>\n";
+  h << "<h1>Campaign report</h1>\n<p>" << xml_escape(c.path().filename().string()) << " &middot; seed " << c.seed()
+    << " &middot; matopt " << xml_escape(version()) << "</p>\n";
+  h << "<pre>" << xml_escape(st.to_text()) << "</pre>\n";
+  h << "<div class=\"plots\">\n";
+  for (const auto& s : svgs) h << s;
+  h << "</div>\n";
+  for (const auto& n : notes) h << "<p><em>" << xml_escape(n) << "</em></p>\n";
+  h << "<h2>Pending proposals</h2>\n<table><tr><th>id</th><th>formula</th>";
+  for (const auto& o : outs) h << "<th>" << xml_escape(o) << " mean</th><th>sd</th>";
+  h << "<th>acquisition</th></tr>\n";
+  for (const auto& p : c.proposals()) {
+    if (p.state != "pending") continue;
+    h << "<tr><td>" << xml_escape(p.id) << "</td><td>" << xml_escape(p.formula) << "</td>";
+    for (Eigen::Index k = 0; k < p.predicted_mean.size(); ++k)
+      h << "<td>" << num(p.predicted_mean[k]) << "</td><td>" << num(p.predicted_std[k]) << "</td>";
+    h << "<td>" << num(p.acquisition) << "</td></tr>\n";
+  }
+  h << "</table>\n<h2>History</h2>\n<table><tr><th>time</th><th>command</th><th>seed</th><th>summary</th></tr>\n";
+  for (const auto& e : c.history())
+    h << "<tr><td>" << xml_escape(e.time) << "</td><td>" << xml_escape(e.command) << "</td><td>" << e.seed
+      << "</td><td style=\"text-align:left\">" << xml_escape(e.summary) << "</td></tr>\n";
+  h << "</table>\n<p>Tables: ";
+  for (const auto& f : written) h << "<a href=\"" << xml_escape(f.filename().string()) << "\">" << xml_escape(f.filename().string()) << "</a> ";
+  h << "</p>\n</body></html>\n";
+  write_text_atomic(dir / "index.html", h.str());
+  written.push_back(dir / "index.html");
+  return written;
+}
+
+}  // namespace matopt

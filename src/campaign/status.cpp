@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+// Campaign status: best values, Pareto set and hypervolume per round.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <sstream>
+
+#include "campaign/internal.hpp"
+#include "matopt/campaign/campaign.hpp"
+#include "matopt/core/csv.hpp"
+
+namespace matopt {
+
+using namespace campaign_detail;
+
+namespace campaign_detail {
+
+Eigen::MatrixXd oriented_objectives(const DesignSpace& space, const Eigen::MatrixXd& outputs) {
+  const auto& objs = space.objectives();
+  Eigen::MatrixXd Y(outputs.rows(), static_cast<Eigen::Index>(objs.size()));
+  for (std::size_t k = 0; k < objs.size(); ++k) {
+    const Objective& o = objs[k];
+    for (Eigen::Index r = 0; r < outputs.rows(); ++r) {
+      const double y = outputs(r, o.output);
+      double v = y;
+      if (o.goal == Goal::Minimize) {
+        v = -y;
+      } else if (o.goal == Goal::Target) {
+        if (!std::isnan(o.target)) v = -std::abs(y - o.target);
+        else v = -std::max({0.0, o.target_low - y, y - o.target_high});
+      }
+      Y(r, static_cast<Eigen::Index>(k)) = v;
+    }
+  }
+  return Y;
+}
+
+std::vector<Eigen::Index> pareto_rows(const Eigen::MatrixXd& Y) {
+  std::vector<Eigen::Index> out;
+  for (Eigen::Index i = 0; i < Y.rows(); ++i) {
+    if (!Y.row(i).allFinite()) continue;
+    bool dominated = false;
+    for (Eigen::Index j = 0; j < Y.rows() && !dominated; ++j) {
+      if (j == i || !Y.row(j).allFinite()) continue;
+      const bool ge = (Y.row(j).array() >= Y.row(i).array()).all();
+      const bool gt = (Y.row(j).array() > Y.row(i).array()).any();
+      // Exact duplicates: keep the first occurrence only.
+      const bool dup = (Y.row(j).array() == Y.row(i).array()).all() && j < i;
+      dominated = (ge && gt) || dup;
+    }
+    if (!dominated) out.push_back(i);
+  }
+  return out;
+}
+
+namespace {
+
+double hv_recursive(std::vector<std::vector<double>> pts, const std::vector<double>& ref, std::size_t m) {
+  if (pts.empty()) return 0.0;
+  if (m == 1) {
+    double best = ref[0];
+    for (const auto& p : pts) best = std::max(best, p[0]);
+    return best - ref[0];
+  }
+  // Slice along the last coordinate: between consecutive values the dominated region is the
+  // (m-1)-dimensional hypervolume of the points at or above the slice.
+  std::sort(pts.begin(), pts.end(), [m](const auto& a, const auto& b) { return a[m - 1] > b[m - 1]; });
+  double total = 0.0;
+  std::vector<std::vector<double>> active;
+  for (std::size_t i = 0; i < pts.size(); ++i) {
+    active.push_back(pts[i]);
+    const double next = i + 1 < pts.size() ? pts[i + 1][m - 1] : ref[m - 1];
+    const double height = pts[i][m - 1] - next;
+    if (height > 0) total += height * hv_recursive(active, ref, m - 1);
+  }
+  return total;
+}
+
+}  // namespace
+
+double hypervolume(const Eigen::MatrixXd& Y, const Eigen::VectorXd& ref) {
+  std::vector<std::vector<double>> pts;
+  for (Eigen::Index i : pareto_rows(Y)) {
+    if (!(Y.row(i).transpose().array() > ref.array()).all()) continue;
+    std::vector<double> p(static_cast<std::size_t>(Y.cols()));
+    for (Eigen::Index k = 0; k < Y.cols(); ++k) p[static_cast<std::size_t>(k)] = Y(i, k);
+    pts.push_back(std::move(p));
+  }
+  std::vector<double> r(ref.data(), ref.data() + ref.size());
+  return hv_recursive(std::move(pts), r, static_cast<std::size_t>(Y.cols()));
+}
+
+}  // namespace campaign_detail
+
+CampaignStatus Campaign::status() const {
+  CampaignStatus s;
+  s.rounds = rounds_;
+  const auto& objs = space_.objectives();
+  const auto nobj = static_cast<Eigen::Index>(objs.size());
+  for (const auto& o : objs) {
+    s.objective_names.push_back(o.name);
+    s.goals.push_back(o.goal == Goal::Maximize ? "maximize" : o.goal == Goal::Minimize ? "minimize" : "target");
+  }
+  std::vector<const MeasurementRecord*> ok;
+  for (const auto& m : measurements_) {
+    if (m.failed) ++s.failed;
+    else ok.push_back(&m);
+  }
+  s.measurements = ok.size();
+  for (const auto& p : proposals_)
+    if (p.state == "pending") {
+      ++s.pending;
+      s.pending_ids.push_back(p.id);
+    }
+
+  const auto m = static_cast<Eigen::Index>(space_.output_names().size());
+  Eigen::MatrixXd outs(static_cast<Eigen::Index>(ok.size()), m);
+  for (std::size_t i = 0; i < ok.size(); ++i) outs.row(static_cast<Eigen::Index>(i)) = ok[i]->outputs.transpose();
+  const Eigen::MatrixXd Y = oriented_objectives(space_, outs);
+
+  s.best.assign(objs.size(), std::nan(""));
+  s.best_id.assign(objs.size(), "");
+  for (Eigen::Index k = 0; k < nobj; ++k) {
+    double bv = -std::numeric_limits<double>::infinity();
+    for (Eigen::Index i = 0; i < Y.rows(); ++i)
+      if (std::isfinite(Y(i, k)) && Y(i, k) > bv) {
+        bv = Y(i, k);
+        s.best[static_cast<std::size_t>(k)] = outs(i, objs[static_cast<std::size_t>(k)].output);
+        s.best_id[static_cast<std::size_t>(k)] = ok[static_cast<std::size_t>(i)]->id;
+      }
+  }
+  const auto front = pareto_rows(Y);
+  s.pareto_values.resize(static_cast<Eigen::Index>(front.size()), nobj);
+  for (std::size_t j = 0; j < front.size(); ++j) {
+    s.pareto_ids.push_back(ok[static_cast<std::size_t>(front[j])]->id);
+    for (Eigen::Index k = 0; k < nobj; ++k)
+      s.pareto_values(static_cast<Eigen::Index>(j), k) = outs(front[j], objs[static_cast<std::size_t>(k)].output);
+  }
+
+  // Reference point: nadir of all successful measurements minus 10 % of the range, fixed for every
+  // round so that the per-round values are comparable.
+  Eigen::VectorXd ref = Eigen::VectorXd::Zero(nobj);
+  bool have_ref = false;
+  for (Eigen::Index k = 0; k < nobj; ++k) {
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (Eigen::Index i = 0; i < Y.rows(); ++i)
+      if (std::isfinite(Y(i, k))) {
+        lo = std::min(lo, Y(i, k));
+        hi = std::max(hi, Y(i, k));
+      }
+    if (std::isfinite(lo)) {
+      const double range = hi - lo;
+      ref[k] = lo - 0.1 * (range > 0 ? range : std::max(1e-12, 0.1 * std::abs(lo)));
+      have_ref = true;
+    }
+  }
+  // Report it in original units (undo the orientation; target goals stay as distances).
+  s.ref_point = ref;
+  for (Eigen::Index k = 0; k < nobj; ++k)
+    if (objs[static_cast<std::size_t>(k)].goal == Goal::Minimize) s.ref_point[k] = -ref[k];
+
+  for (int r = 0; r <= rounds_; ++r) {
+    std::vector<Eigen::Index> rows;
+    for (std::size_t i = 0; i < ok.size(); ++i)
+      if (ok[i]->round <= r) rows.push_back(static_cast<Eigen::Index>(i));
+    Eigen::MatrixXd Yr(static_cast<Eigen::Index>(rows.size()), nobj);
+    for (std::size_t i = 0; i < rows.size(); ++i) Yr.row(static_cast<Eigen::Index>(i)) = Y.row(rows[i]);
+    double v = std::nan("");
+    if (nobj == 1) {
+      // One objective: best so far in original units is the figure a scientist reads.
+      double bv = -std::numeric_limits<double>::infinity();
+      Eigen::Index bi = -1;
+      for (Eigen::Index i = 0; i < Yr.rows(); ++i)
+        if (std::isfinite(Yr(i, 0)) && Yr(i, 0) > bv) { bv = Yr(i, 0); bi = rows[static_cast<std::size_t>(i)]; }
+      if (bi >= 0) v = outs(bi, objs[0].output);
+    } else if (have_ref && Yr.rows() > 0) {
+      v = hypervolume(Yr, ref);
+    }
+    s.hypervolume.push_back(v);
+  }
+  return s;
+}
+
+namespace {
+nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+}  // namespace
+
+std::string CampaignStatus::to_json() const {
+  nlohmann::json j;
+  j["rounds"] = rounds;
+  j["measurements"] = measurements;
+  j["failed"] = failed;
+  j["pending"] = pending;
+  j["pending_ids"] = pending_ids;
+  nlohmann::json objs = nlohmann::json::array();
+  for (std::size_t k = 0; k < objective_names.size(); ++k)
+    objs.push_back({{"name", objective_names[k]}, {"goal", goals[k]}, {"best", num(best[k])}, {"best_id", best_id[k]}});
+  j["objectives"] = objs;
+  nlohmann::json front = nlohmann::json::array();
+  for (std::size_t i = 0; i < pareto_ids.size(); ++i) {
+    nlohmann::json vals = nlohmann::json::array();
+    for (Eigen::Index k = 0; k < pareto_values.cols(); ++k) vals.push_back(num(pareto_values(static_cast<Eigen::Index>(i), k)));
+    front.push_back({{"id", pareto_ids[i]}, {"values", vals}});
+  }
+  j["pareto"] = front;
+  nlohmann::json ref = nlohmann::json::array();
+  for (Eigen::Index k = 0; k < ref_point.size(); ++k) ref.push_back(num(ref_point[k]));
+  j["ref_point"] = ref;
+  nlohmann::json hv = nlohmann::json::array();
+  for (double v : hypervolume) hv.push_back(num(v));
+  j[objective_names.size() == 1 ? "best_per_round" : "hypervolume_per_round"] = hv;
+  return j.dump(2);
+}
+
+std::string CampaignStatus::to_text() const {
+  std::ostringstream o;
+  o << "rounds: " << rounds << "   measurements: " << measurements << " ok, " << failed << " failed   pending: "
+    << pending << "\n";
+  for (std::size_t k = 0; k < objective_names.size(); ++k)
+    o << "best " << objective_names[k] << " (" << goals[k] << "): "
+      << (std::isfinite(best[k]) ? format_double(best[k]) : std::string("-"))
+      << (best_id[k].empty() ? "" : "  [" + best_id[k] + "]") << "\n";
+  if (objective_names.size() > 1) {
+    o << "Pareto set (" << pareto_ids.size() << "):";
+    for (const auto& id : pareto_ids) o << " " << id;
+    o << "\n";
+  }
+  o << (objective_names.size() == 1 ? "best so far per round:" : "hypervolume per round:");
+  for (std::size_t r = 0; r < hypervolume.size(); ++r)
+    o << "  " << r << ":" << (std::isfinite(hypervolume[r]) ? format_double(hypervolume[r]) : std::string("-"));
+  o << "\n";
+  if (!pending_ids.empty()) {
+    o << "pending:";
+    for (const auto& id : pending_ids) o << " " << id;
+    o << "\n";
+  }
+  return o.str();
+}
+
+}  // namespace matopt

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: MIT
+#include "matopt/models/calibration.hpp"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "matopt/core/error.hpp"
+#include "models/box_lbfgs.hpp"
+
+namespace matopt {
+
+using Eigen::Index;
+using Eigen::VectorXd;
+
+VectorXd StdCalibration::apply(const VectorXd& std) const { return (a * std.array() + b).matrix(); }
+
+Prediction StdCalibration::apply(const Prediction& p) const {
+  Prediction out = p;
+  const VectorXd s = p.std();
+  for (Index i = 0; i < s.size(); ++i) {
+    const double s_new = a * s[i] + b;
+    if (s[i] > 0.0) {
+      const double f = (s_new / s[i]) * (s_new / s[i]);
+      out.epistemic_variance[i] = p.epistemic_variance[i] * f;
+      out.aleatoric_variance[i] = p.aleatoric_variance[i] * f;
+    } else {
+      out.epistemic_variance[i] = 0.0;
+      out.aleatoric_variance[i] = s_new * s_new;
+    }
+    out.variance[i] = out.epistemic_variance[i] + out.aleatoric_variance[i];
+  }
+  return out;
+}
+
+StdCalibration fit_std_calibration(const VectorXd& r, const VectorXd& s) {
+  if (r.size() != s.size())
+    throw InvalidArgument("fit_std_calibration: " + std::to_string(r.size()) + " residuals but " +
+                          std::to_string(s.size()) + " standard deviations");
+  if (r.size() < 2) throw InvalidArgument("fit_std_calibration: needs at least 2 held-out points");
+  if (!r.allFinite() || !s.allFinite() || (s.array() < 0.0).any())
+    throw InvalidArgument("fit_std_calibration: residuals and standard deviations must be finite (std >= 0)");
+  // Work with b in units of the mean σ so both parameters are O(1); fall back to the residual scale
+  // when every σ is 0.
+  double unit = s.mean();
+  if (!(unit > 0.0)) unit = std::sqrt(r.squaredNorm() / static_cast<double>(r.size()));
+  if (!(unit > 0.0)) unit = 1.0;
+  const VectorXd sn = s / unit, rn = r / unit;
+  const double n = static_cast<double>(r.size());
+  auto f = [&](const VectorXd& x, VectorXd& g) {
+    const double a = x[0], b = x[1];
+    double v = 0, ga = 0, gb = 0;
+    for (Index i = 0; i < sn.size(); ++i) {
+      const double sig = a * sn[i] + b;
+      if (!(sig > 0.0)) return std::numeric_limits<double>::infinity();
+      const double r2 = rn[i] * rn[i];
+      v += std::log(sig) + 0.5 * r2 / (sig * sig);
+      const double dsig = 1.0 / sig - r2 / (sig * sig * sig);
+      ga += dsig * sn[i];
+      gb += dsig;
+    }
+    g.resize(2);
+    g << ga / n, gb / n;
+    return v / n;
+  };
+  VectorXd lo(2), hi(2), x0(2);
+  lo << 1e-4, 0.0;
+  hi << 1e4, 1e4;
+  // Start from the σ-proportional fit a = RMS(r/σ) (b small) so σ' is positive everywhere.
+  double ratio = 0;
+  Index cnt = 0;
+  for (Index i = 0; i < sn.size(); ++i)
+    if (sn[i] > 0) {
+      ratio += (rn[i] / sn[i]) * (rn[i] / sn[i]);
+      ++cnt;
+    }
+  x0 << (cnt ? std::sqrt(ratio / static_cast<double>(cnt)) : 1.0), 0.1;
+  x0 = x0.cwiseMax(lo).cwiseMin(hi);
+  detail::BoxLbfgsOptions opt;
+  opt.max_iterations = 500;
+  opt.gradient_tolerance = 1e-9;
+  opt.relative_tolerance = 1e-14;
+  const auto res = detail::minimize_box_lbfgs(f, x0, lo, hi, opt);
+  if (!std::isfinite(res.value)) throw NumericalError("fit_std_calibration: the NLL could not be evaluated");
+  StdCalibration c;
+  c.a = res.x[0];
+  c.b = res.x[1] * unit;
+  c.fitted = true;
+  return c;
+}
+
+}  // namespace matopt

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+#include <memory>
+#include <string>
+
+#include "matopt/core/archive.hpp"
+#include "matopt/core/error.hpp"
+#include "matopt/models/deep_ensemble.hpp"
+#include "matopt/models/gaussian_process.hpp"
+#include "matopt/models/surrogate.hpp"
+
+namespace matopt {
+
+std::unique_ptr<Surrogate> make_surrogate(const std::string& kind, const std::string& options_json,
+                                          std::uint64_t seed) {
+  if (kind == "gp") return std::make_unique<GaussianProcess>(GPOptions::from_json(options_json), seed);
+  if (kind == "ensemble") return make_deep_ensemble(options_json, seed, false);
+  throw InvalidArgument("unknown surrogate '" + kind + "' (valid: gp, ensemble)");
+}
+
+std::unique_ptr<Surrogate> load_surrogate(const Archive& in) {
+  if (!in.has_attr("kind")) throw IOError("load_surrogate: the archive group has no 'kind' attribute");
+  const std::string kind = in.attr_string("kind");
+  std::unique_ptr<Surrogate> s;
+  if (kind == "gp") s = std::make_unique<GaussianProcess>();
+  else if (kind == "ensemble") s = make_deep_ensemble("", 0, false);  // load() restores the saved settings
+  else throw IOError("load_surrogate: unknown surrogate kind '" + kind + "' in the file (valid: gp, ensemble)");
+  s->load(in);
+  return s;
+}
+
+}  // namespace matopt

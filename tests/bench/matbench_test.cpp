@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: MIT
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "matopt/bench/matbench.hpp"
+#include "matopt/core/composition.hpp"
+#include "matopt/core/error.hpp"
+
+using namespace matopt;
+using Catch::Matchers::Contains;
+
+// The exception type and its message (Catch2 v2 matches messages with THROWS_WITH only).
+#define REQUIRE_THROWS_MSG(expr, Type, matcher) \
+  do {                                          \
+    REQUIRE_THROWS_AS(expr, Type);              \
+    REQUIRE_THROWS_WITH(expr, matcher);         \
+  } while (0)
+
+namespace {
+
+// A temporary directory removed at the end of the test.
+struct TempDir {
+  std::filesystem::path path;
+  explicit TempDir(const std::string& name) {
+    path = std::filesystem::temp_directory_path() / ("matopt_matbench_" + name + "_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+};
+
+MatbenchFolds three_folds() {
+  return parse_matbench_folds(R"({"task":"t","target":"y","n":6,"folds":[{"test":[0,3]},{"test":[1,4]},{"test":[2,5]}]})",
+                              "t.folds.json");
+}
+
+// Fe-Ni-Cu compositions on a grid with a target linear in the fractions (a GP recovers it closely).
+Dataset ternary_dataset(bool classification) {
+  Dataset d;
+  d.composition_column = "composition";
+  Column y;
+  y.name = "y";
+  y.type = classification ? ColumnType::Boolean : ColumnType::Continuous;
+  const int steps = 7;
+  for (int i = 0; i <= steps; ++i)
+    for (int j = 0; i + j <= steps; ++j) {
+      const double fe = double(i) / steps, ni = double(j) / steps, cu = 1.0 - fe - ni;
+      std::string f;
+      if (i > 0) f += "Fe" + std::to_string(i);
+      if (j > 0) f += "Ni" + std::to_string(j);
+      if (steps - i - j > 0) f += "Cu" + std::to_string(steps - i - j);
+      d.ids.push_back(std::to_string(d.ids.size() + 1));
+      d.formulas.push_back(f);
+      d.compositions.push_back(Composition::parse(f));
+      y.values.push_back(classification ? (fe > 0.4 ? 1.0 : 0.0) : 3.0 * fe - 2.0 * cu + 1.0);
+    }
+  d.targets.push_back(y);
+  return d;
+}
+
+// Every 4th row (by a fixed stride) into one of 4 folds.
+MatbenchFolds stride_folds(std::size_t n, std::size_t k) {
+  MatbenchFolds f;
+  f.n = n;
+  f.test.resize(k);
+  for (std::size_t i = 0; i < n; ++i) f.test[(i * 7) % k].push_back(i);
+  return f;
+}
+
+}  // namespace
+
+TEST_CASE("folds file is parsed and training rows are the complement", "[matbench]") {
+  const MatbenchFolds f = three_folds();
+  REQUIRE(f.task == "t");
+  REQUIRE(f.target == "y");
+  REQUIRE(f.n == 6);
+  REQUIRE(f.test.size() == 3);
+  REQUIRE(f.test[1] == std::vector<std::size_t>{1, 4});
+  REQUIRE_NOTHROW(validate_matbench_folds(f, 6, "t"));
+  REQUIRE(matbench_train_rows(f, 1, 6) == std::vector<std::size_t>{0, 2, 3, 5});
+  // A bare list per fold is accepted too.
+  const MatbenchFolds g = parse_matbench_folds(R"({"folds":[[0,2],[1]]})", "g");
+  REQUIRE(g.test.size() == 2);
+  REQUIRE_NOTHROW(validate_matbench_folds(g, 3, "g"));
+  REQUIRE_THROWS_MSG(matbench_train_rows(f, 3, 6), InvalidArgument, Contains("fold 3 does not exist"));
+}
+
+TEST_CASE("bad folds are DataErrors naming the fold and the index", "[matbench]") {
+  const auto folds = [](const std::string& body) { return parse_matbench_folds(body, "x.folds.json"); };
+  SECTION("overlap between folds") {
+    auto f = folds(R"({"folds":[{"test":[0,3]},{"test":[1,3]},{"test":[2,4,5]}]})");
+    REQUIRE_THROWS_MSG(validate_matbench_folds(f, 6, "x.folds.json"), DataError,
+                           Contains("row index 3 is in the test sets of folds 0 and 1"));
+  }
+  SECTION("row twice in one fold") {
+    auto f = folds(R"({"folds":[{"test":[0,3,0]},{"test":[1,4]},{"test":[2,5]}]})");
+    REQUIRE_THROWS_MSG(validate_matbench_folds(f, 6, "x.folds.json"), DataError,
+                           Contains("row index 0 appears twice in fold 0"));
+  }
+  SECTION("missing rows") {
+    auto f = folds(R"({"folds":[{"test":[0,3]},{"test":[1,4]},{"test":[2]}]})");
+    REQUIRE_THROWS_MSG(validate_matbench_folds(f, 6, "x.folds.json"), DataError,
+                           Contains("1 row(s) are in no test fold (first: row index 5)"));
+  }
+  SECTION("index past the end") {
+    auto f = folds(R"({"folds":[{"test":[0,3]},{"test":[1,4]},{"test":[2,5,6]}]})");
+    REQUIRE_THROWS_MSG(validate_matbench_folds(f, 6, "x.folds.json"), DataError,
+                           Contains("x.folds.json: fold 2, position 2: row index 6 is past the end"));
+  }
+  SECTION("n does not match the dataset") {
+    auto f = folds(R"({"n":7,"folds":[{"test":[0,3]},{"test":[1,4]},{"test":[2,5]}]})");
+    REQUIRE_THROWS_MSG(validate_matbench_folds(f, 6, "x.folds.json"), DataError,
+                           Contains("n = 7 rows but the dataset has 6"));
+  }
+  SECTION("negative and non-integer indices, bad JSON, missing folds") {
+    REQUIRE_THROWS_MSG(folds(R"({"folds":[{"test":[0,-1]}]})"), DataError,
+                           Contains("fold 0, position 1: row index -1 is negative"));
+    REQUIRE_THROWS_MSG(folds(R"({"folds":[{"test":[0]},{"test":[1.5]}]})"), DataError,
+                           Contains("fold 1, position 0: expected a non-negative integer"));
+    REQUIRE_THROWS_MSG(folds("{\"folds\": [}"), DataError, Contains("x.folds.json: not valid JSON"));
+    REQUIRE_THROWS_MSG(folds(R"({"test":[1]})"), DataError, Contains("\"folds\" array"));
+    REQUIRE_THROWS_MSG(folds(R"({"folds":[{"train":[1]}]})"), DataError, Contains("fold 0: missing the \"test\""));
+  }
+  SECTION("a single fold or an empty fold") {
+    REQUIRE_THROWS_MSG(validate_matbench_folds(folds(R"({"folds":[[0,1]]})"), 2, "x"), DataError,
+                           Contains("at least 2 folds"));
+    REQUIRE_THROWS_MSG(validate_matbench_folds(folds(R"({"folds":[[0,1],[]]})"), 2, "x"), DataError,
+                           Contains("fold 1 has no test rows"));
+  }
+}
+
+TEST_CASE("task type comes from the target column", "[matbench]") {
+  Column c;
+  c.name = "gap";
+  c.values = {0.0, 1.5};
+  c.type = ColumnType::Continuous;
+  REQUIRE(detect_matbench_task_type(c, "f.csv") == MatbenchTaskType::Regression);
+  c.type = ColumnType::Boolean;
+  c.values = {0.0, 1.0};
+  REQUIRE(detect_matbench_task_type(c, "f.csv") == MatbenchTaskType::Classification);
+  c.type = ColumnType::Categorical;
+  c.categories = {"metal", "insulator"};
+  REQUIRE_THROWS_MSG(detect_matbench_task_type(c, "f.csv"), DataError,
+                         Contains("column 'gap'") && Contains("neither numeric (regression) nor boolean"));
+  c.type = ColumnType::Continuous;
+  c.values = {0.0, std::nan("")};
+  REQUIRE_THROWS_MSG(detect_matbench_task_type(c, "f.csv"), DataError, Contains("row 3"));
+}
+
+TEST_CASE("Matbench classification scores on a hand-made example", "[matbench]") {
+  // Labels 1,1,1,0,0; thresholded at 0.5 the predictions are 1,1,0,1,0: TPR 2/3, TNR 1/2.
+  Eigen::VectorXd y(5), p(5);
+  y << 1, 1, 1, 0, 0;
+  p << 0.9, 0.6, 0.4, 0.7, 0.1;
+  const ClassificationScores s = score_matbench_classification(y, p);
+  REQUIRE(s.accuracy == Approx(3.0 / 5.0));
+  REQUIRE(s.balanced_accuracy == Approx((2.0 / 3.0 + 0.5) / 2.0));
+  // Matbench's "ROC-AUC" on thresholded labels equals the balanced accuracy ...
+  REQUIRE(s.rocauc_matbench == Approx(s.balanced_accuracy));
+  // ... while the proper AUC counts ordered (positive, negative) pairs: 4 of 6.
+  REQUIRE(s.rocauc == Approx(4.0 / 6.0));
+  const double ll = -(std::log(0.9) + std::log(0.6) + std::log(0.4) + std::log(0.3) + std::log(0.9)) / 5.0;
+  REQUIRE(s.log_loss == Approx(ll));
+  // One class only: AUC undefined (NaN), the rest still computed.
+  Eigen::VectorXd y1 = Eigen::VectorXd::Ones(2), p1(2);
+  p1 << 0.8, 0.2;
+  const ClassificationScores s1 = score_matbench_classification(y1, p1);
+  REQUIRE(std::isnan(s1.rocauc));
+  REQUIRE(s1.accuracy == Approx(0.5));
+}
+
+TEST_CASE("Matbench regression scores on a hand-made example", "[matbench]") {
+  Eigen::VectorXd y(4), m(4), sd = Eigen::VectorXd::Ones(4);
+  y << 1, 2, 3, 4;
+  m << 1.5, 2, 1.5, 5.5;  // residuals -0.5, 0, 1.5, -1.5
+  const RegressionScores s = score_matbench_regression(y, m, sd);
+  REQUIRE(s.mae == Approx(0.875));
+  REQUIRE(s.rmse == Approx(std::sqrt(4.75 / 4.0)));
+  REQUIRE(s.r2 == Approx(1.0 - 4.75 / 5.0));
+  REQUIRE(s.nll == Approx(0.5 * std::log(2.0 * M_PI) + (4.75 / 4.0) / 2.0));
+  REQUIRE(s.coverage68 == Approx(0.5));  // inside ±1σ: the -0.5 and 0 residuals
+  REQUIRE(s.miscalibration_area > 0.0);
+  REQUIRE(s.coverage95 == Approx(1.0));
+}
+
+TEST_CASE("duplicate compositions are counted, conflicting targets reported", "[matbench]") {
+  Dataset d;
+  d.composition_column = "composition";
+  const std::vector<std::string> f = {"Fe2O3", "O3Fe2", "FeO", "Fe1O1", "NaCl", "Fe4O6"};
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    d.ids.push_back(std::to_string(i + 1));
+    d.formulas.push_back(f[i]);
+    d.compositions.push_back(Composition::parse(f[i]));
+  }
+  Eigen::VectorXd y(6);
+  y << 1.0, 1.0, 2.0, 2.0, 3.0, 1.5;  // Fe2O3 x3 with one different value; FeO x2 agreeing
+  const DuplicateReport r = find_duplicate_compositions(d, y);
+  REQUIRE(r.groups == 2);
+  REQUIRE(r.rows == 5);
+  REQUIRE(r.conflicting_groups == 1);
+  REQUIRE(r.conflicting_rows == 3);
+  REQUIRE(r.examples == std::vector<std::string>{"Fe2O3"});
+}
+
+TEST_CASE("results file round trip and summary", "[matbench]") {
+  TempDir tmp("roundtrip");
+  MatbenchRun run;
+  run.task = "toy";
+  run.target = "y";
+  run.n_rows = 4;
+  run.n_folds = 2;
+  run.signature = R"({"seed":1})";
+  run.duplicates.groups = 1;
+  run.duplicates.rows = 2;
+  run.duplicates.examples = {"NaCl"};
+  for (std::size_t k = 0; k < 2; ++k) {
+    MatbenchFoldResult f;
+    f.fold = k;
+    f.model = "gp";
+    f.transform = "none";
+    f.metrics = {{"mae", k == 0 ? 1.0 : 3.0}, {"r2", std::nan("")}};
+    f.inner_cv = {{"gp+none", 0.1 + static_cast<double>(k)}};
+    f.calibration_a = 1.25;
+    f.calibration_b = 1.0 / 3.0;
+    f.seconds = 0.5;
+    f.n_train = 2;
+    f.rows = {k, k + 2};
+    f.y_true = Eigen::Vector2d(0.1, 0.2);
+    f.mean = Eigen::Vector2d(1.0 / 7.0, -2e-300);
+    f.std = Eigen::Vector2d(0.3, 1e300);
+    run.folds.push_back(f);
+  }
+  const auto path = tmp.path / "results.json";
+  write_matbench_results(run, path);
+  const MatbenchRun back = read_matbench_results(path);
+  REQUIRE(back.task == "toy");
+  REQUIRE(back.signature == run.signature);
+  REQUIRE(back.duplicates.rows == 2);
+  REQUIRE(back.duplicates.examples == run.duplicates.examples);
+  REQUIRE(back.folds.size() == 2);
+  for (std::size_t k = 0; k < 2; ++k) {
+    const auto &a = run.folds[k], &b = back.folds[k];
+    REQUIRE(b.fold == k);
+    REQUIRE(b.rows == a.rows);
+    REQUIRE(b.mean == a.mean);  // bit-identical doubles
+    REQUIRE(b.std == a.std);
+    REQUIRE(b.y_true == a.y_true);
+    REQUIRE(b.metrics.at("mae") == a.metrics.at("mae"));
+    REQUIRE(std::isnan(b.metrics.at("r2")));
+    REQUIRE(b.calibration_b == a.calibration_b);
+    REQUIRE(b.inner_cv == a.inner_cv);
+  }
+  const auto s = summarize_matbench(back);
+  REQUIRE(s.at("mae").mean == Approx(2.0));
+  REQUIRE(s.at("mae").std == Approx(1.0));  // ddof = 0
+  const std::string table = format_matbench_table(back);
+  REQUIRE_THAT(table, Contains("MAE") && Contains("2/2 folds") && Contains("1 groups (2 rows)"));
+
+  std::ofstream(tmp.path / "bad.json") << R"({"format":"something-else"})";
+  REQUIRE_THROWS_MSG(read_matbench_results(tmp.path / "bad.json"), DataError,
+                         Contains("not a matopt Matbench results file"));
+}
+
+TEST_CASE("end to end: GP on a tiny dataset, resume and determinism", "[matbench]") {
+  TempDir tmp("e2e");
+  const Dataset data = ternary_dataset(false);
+  const std::size_t n = data.rows();
+  REQUIRE(n == 36);
+  const MatbenchFolds folds = stride_folds(n, 4);
+  MatbenchOptions opt;
+  opt.features = "fractions";
+  opt.gp_options = R"({"restarts":1,"max_iterations":60})";
+  opt.inner_folds = 3;
+  opt.seed = 7;
+  opt.dataset_label = "ternary";
+  opt.results_path = tmp.path / "r.json";
+  opt.folds = {1};
+
+  std::size_t started = 99, finished = 0;
+  const MatbenchRun first = run_matbench(data, "y", folds, opt,
+                                         [&](const MatbenchFoldResult&, std::size_t, std::size_t) { ++finished; },
+                                         [&](std::size_t to_run) { started = to_run; });
+  REQUIRE(started == 1);
+  REQUIRE(finished == 1);
+  REQUIRE(first.folds.size() == 1);
+  const MatbenchFoldResult& f1 = first.folds[0];
+  REQUIRE(f1.fold == 1);
+  REQUIRE(f1.rows == folds.test[1]);
+  REQUIRE(f1.n_train == n - folds.test[1].size());
+  for (std::size_t r = 0; r < f1.rows.size(); ++r)
+    REQUIRE(f1.y_true[static_cast<Eigen::Index>(r)] == data.targets[0].values[f1.rows[r]]);
+  // y = 3 Fe - 2 Cu + 1 ranges over [-1, 4]; a GP on the fractions interpolates it closely.
+  REQUIRE(f1.metrics.at("mae") < 0.05);
+  REQUIRE(f1.metrics.at("r2") > 0.99);
+  REQUIRE(f1.inner_cv.count("gp+none") == 1);
+  REQUIRE(f1.calibration_a > 0);
+
+  // Same arguments, all folds: fold 1 is taken from the file, the other three run.
+  opt.folds.clear();
+  started = 99;
+  finished = 0;
+  const MatbenchRun all = run_matbench(data, "y", folds, opt,
+                                       [&](const MatbenchFoldResult&, std::size_t, std::size_t) { ++finished; },
+                                       [&](std::size_t to_run) { started = to_run; });
+  REQUIRE(started == 3);
+  REQUIRE(finished == 3);
+  REQUIRE(all.folds.size() == 4);
+  REQUIRE(all.folds[1].mean == f1.mean);
+  REQUIRE(all.folds[1].seconds == f1.seconds);  // not re-run: the stored time comes back
+  std::vector<int> seen(n, 0);
+  for (const auto& f : all.folds)
+    for (std::size_t i : f.rows) ++seen[i];
+  REQUIRE(std::count(seen.begin(), seen.end(), 1) == static_cast<long>(n));  // every row predicted once
+  const MatbenchRun stored = read_matbench_results(opt.results_path);
+  REQUIRE(stored.folds.size() == 4);
+  REQUIRE(stored.folds[3].mean == all.folds[3].mean);
+
+  // Same inputs and seed in a fresh file, two threads: bit-identical predictions.
+  MatbenchOptions again = opt;
+  again.results_path = tmp.path / "r2.json";
+  again.threads = 2;
+  const MatbenchRun second = run_matbench(data, "y", folds, again);
+  for (std::size_t k = 0; k < 4; ++k) {
+    REQUIRE(second.folds[k].mean == all.folds[k].mean);
+    REQUIRE(second.folds[k].std == all.folds[k].std);
+  }
+
+  // Other arguments against the same results file are refused, naming what changed.
+  MatbenchOptions other = opt;
+  other.seed = 8;
+  REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, other), InvalidArgument,
+                         Contains("other arguments") && Contains("seed: 7 in the file vs 8 now"));
+}
+
+TEST_CASE("end to end: classification with Matbench-style ROC-AUC", "[matbench]") {
+  const Dataset data = ternary_dataset(true);
+  const MatbenchFolds folds = stride_folds(data.rows(), 3);
+  MatbenchOptions opt;
+  opt.features = "fractions";
+  opt.gp_options = R"({"restarts":1,"max_iterations":60})";
+  opt.inner_folds = 0;
+  opt.folds = {0};
+  const MatbenchRun run = run_matbench(data, "y", folds, opt);
+  REQUIRE(run.type == MatbenchTaskType::Classification);
+  const auto& m = run.folds.at(0).metrics;
+  REQUIRE(m.at("rocauc_matbench") == Approx(m.at("balanced_accuracy")));
+  REQUIRE(m.at("balanced_accuracy") >= 0.8);  // a threshold on the Fe fraction: easily learned
+  REQUIRE(m.at("rocauc") >= 0.8);
+  REQUIRE(run.folds[0].std.size() == 0);
+  for (Eigen::Index i = 0; i < run.folds[0].mean.size(); ++i) {
+    REQUIRE(run.folds[0].mean[i] >= 0.0);
+    REQUIRE(run.folds[0].mean[i] <= 1.0);
+  }
+  // Options that need inner CV are refused without it.
+  opt.model = "auto";
+  REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument, Contains("inner folds must be >= 2"));
+  opt.model = "forest";
+  REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument, Contains("unknown model 'forest'"));
+}
+
+TEST_CASE("candidate feature sets and transforms are chosen by inner CV on training rows", "[matbench]") {
+  const Dataset data = ternary_dataset(false);
+  const MatbenchFolds folds = stride_folds(data.rows(), 4);
+  MatbenchOptions opt;
+  opt.features = "fractions,magpie";
+  opt.gp_options = R"({"restarts":1,"max_iterations":40})";
+  opt.folds = {2};
+  const MatbenchRun run = run_matbench(data, "y", folds, opt);
+  const MatbenchFoldResult& f = run.folds.at(0);
+  REQUIRE(f.inner_cv.size() == 2);
+  REQUIRE(f.inner_cv.count("gp+none [fractions]") == 1);
+  REQUIRE(f.inner_cv.count("gp+none [magpie]") == 1);
+  // The chosen feature set is the one with the lower inner-CV MAE.
+  const bool fractions_better = f.inner_cv.at("gp+none [fractions]") <= f.inner_cv.at("gp+none [magpie]");
+  REQUIRE(f.features == (fractions_better ? "fractions" : "magpie"));
+
+  // log1p needs non-negative targets; this target goes down to -1.
+  opt.features = "fractions";
+  opt.transform = "log1p";
+  REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), DataError, Contains("needs targets >= 0"));
+  // auto only offers log1p when every training target is >= 0: here only "none" is a candidate.
+  opt.transform = "auto";
+  const MatbenchRun a = run_matbench(data, "y", folds, opt);
+  REQUIRE(a.folds.at(0).inner_cv.size() == 1);
+  REQUIRE(a.folds.at(0).transform == "none");
+  opt.features = "fractions,,magpie";
+  REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument, Contains("empty feature set"));
+}
+
+TEST_CASE("GP classification probabilities are Platt-scaled on inner-CV predictions", "[matbench]") {
+  const Dataset data = ternary_dataset(true);
+  const MatbenchFolds folds = stride_folds(data.rows(), 3);
+  MatbenchOptions opt;
+  opt.features = "fractions";
+  opt.gp_options = R"({"restarts":1,"max_iterations":40})";
+  opt.inner_folds = 3;
+  opt.folds = {1};
+  const MatbenchRun run = run_matbench(data, "y", folds, opt);
+  const MatbenchFoldResult& f = run.folds.at(0);
+  REQUIRE(f.calibration_a > 0);  // a larger predicted label mean means a higher probability
+  for (Eigen::Index i = 0; i < f.mean.size(); ++i) {
+    REQUIRE(f.mean[i] >= 0.0);  // this toy set separates perfectly, so p may round to 0 or 1
+    REQUIRE(f.mean[i] <= 1.0);
+  }
+  REQUIRE(f.metrics.at("rocauc_matbench") == Approx(f.metrics.at("balanced_accuracy")));
+  REQUIRE(f.metrics.at("balanced_accuracy") >= 0.8);
+  REQUIRE(std::isfinite(f.metrics.at("log_loss")));
+}

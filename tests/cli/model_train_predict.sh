@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# matopt train / predict end to end: $1 = matopt binary, $2 = data dir.
+set -u
+BIN="$1"
+DATA="$2"
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# 60 training rows and 5 rows to predict from the steels set (composition + yield strength).
+head -61 "$DATA/matbench/matbench_steels.csv" > "$TMP/train.csv"
+{ head -1 "$DATA/matbench/matbench_steels.csv" | cut -d, -f1; sed -n '62,66p' "$DATA/matbench/matbench_steels.csv" | cut -d, -f1; } > "$TMP/query.csv"
+
+"$BIN" train "$TMP/train.csv" --target "yield strength" --kernel matern32 --seed 3 --calibrate --folds 3 \
+  -o "$TMP/model.h5" > "$TMP/train.out" || fail "train exited $?"
+grep -q "trained 1 target" "$TMP/train.out" || fail "train summary missing: $(cat "$TMP/train.out")"
+[ -s "$TMP/model.h5" ] || fail "no model file"
+
+"$BIN" predict --model "$TMP/model.h5" "$TMP/query.csv" -o "$TMP/pred.csv" || fail "predict exited $?"
+head -1 "$TMP/pred.csv" | grep -qx 'id,yield strength_mean,yield strength_std,yield strength_epistemic_std,yield strength_aleatoric_std' \
+  || fail "bad header: $(head -1 "$TMP/pred.csv")"
+[ "$(wc -l < "$TMP/pred.csv")" -eq 6 ] || fail "expected 5 prediction rows"
+# Every mean is a finite number in a plausible range and every std is positive.
+awk -F, 'NR > 1 { if ($2 == "" || $2 < 0 || $2 > 5000 || !($3 > 0) || !($4 >= 0) || !($5 >= 0)) bad = 1 } END { exit bad }' \
+  "$TMP/pred.csv" || fail "implausible predictions: $(cat "$TMP/pred.csv")"
+
+# Same seed, same predictions (bit-identical text).
+"$BIN" train "$TMP/train.csv" --target "yield strength" --kernel matern32 --seed 3 --calibrate --folds 3 \
+  -o "$TMP/model2.h5" > /dev/null || fail "second train exited $?"
+"$BIN" predict --model "$TMP/model2.h5" "$TMP/query.csv" -o "$TMP/pred2.csv" || fail "second predict"
+cmp -s "$TMP/pred.csv" "$TMP/pred2.csv" || fail "predictions differ between identical runs"
+
+# Usage errors exit 1, data errors 2, and no output file is left behind.
+"$BIN" train "$TMP/train.csv" --target "no such column" -o "$TMP/bad.h5" 2> "$TMP/err.txt"
+rc=$?; [ $rc -ne 0 ] || fail "unknown target accepted"
+[ ! -e "$TMP/bad.h5" ] || fail "model written despite an error"
+"$BIN" train "$TMP/train.csv" --target "yield strength" --kernel cubic -o "$TMP/bad.h5" 2> "$TMP/err.txt"
+[ $? -eq 1 ] || fail "unknown kernel should exit 1"
+grep -q "matern52" "$TMP/err.txt" || fail "kernel error does not list valid names: $(cat "$TMP/err.txt")"
+"$BIN" predict --model "$TMP/missing.h5" "$TMP/query.csv" -o "$TMP/p.csv" 2> /dev/null
+[ $? -eq 2 ] || fail "missing model file should exit 2"
+echo "ok"

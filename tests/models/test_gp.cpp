@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+
+#include "matopt/core/archive.hpp"
+#include "matopt/core/error.hpp"
+#include "matopt/core/rng.hpp"
+#include "matopt/models/gaussian_process.hpp"
+
+using namespace matopt;
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+namespace {
+
+GPOptions fixed_options(KernelType k, double l, double s2, double sn2) {
+  GPOptions o;
+  o.kernel = k;
+  o.optimize = false;
+  o.length_scales = {l};
+  o.signal_variance = s2;
+  o.noise_variance = sn2;
+  o.threads = 1;
+  return o;
+}
+
+// 1-D data whose standardization is the identity map onto {-1, +1} and y onto {+1, -1}.
+MatrixXd two_x() { return (MatrixXd(2, 1) << 0.0, 1.0).finished(); }
+VectorXd two_y() { return (VectorXd(2) << 3.0, 1.0).finished(); }  // mean 2, std 1
+
+void noisy_sine(int n, std::uint64_t seed, MatrixXd& X, VectorXd& y, double noise_sd) {
+  Rng rng(seed);
+  X.resize(n, 2);
+  y.resize(n);
+  for (int i = 0; i < n; ++i) {
+    X(i, 0) = 6.0 * uniform01(rng);
+    X(i, 1) = uniform01(rng);
+    y[i] = std::sin(X(i, 0)) + 0.5 * X(i, 1) + noise_sd * standard_normal(rng);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("GP posterior with fixed hyperparameters matches the 2-point closed form", "[gp]") {
+  // Standardized inputs z = {-1, 1}; RBF with l = 2: k12 = exp(-(2/2)^2/2) = e^{-1/2}.
+  const double a = 1.0 + 0.01, e = std::exp(-0.5);
+  GaussianProcess gp(fixed_options(KernelType::RBF, 2.0, 1.0, 0.01));
+  gp.fit(two_x(), two_y());
+  // Query x = 0 (z = -1): k* = [1, e]; t = [1, -1]; α = t / (a - e).
+  const Prediction p = gp.predict((MatrixXd(1, 1) << 0.0).finished());
+  const double mean_std = (1.0 - e) / (a - e);
+  const double quad = (a * (1.0 + e * e) - 2.0 * e * e) / (a * a - e * e);
+  CHECK(p.mean[0] == Approx(2.0 + mean_std).epsilon(1e-12));
+  CHECK(p.epistemic_variance[0] == Approx(1.0 - quad).epsilon(1e-9));
+  CHECK(p.aleatoric_variance[0] == Approx(0.01).epsilon(1e-12));
+  CHECK(p.variance[0] == Approx(1.0 - quad + 0.01).epsilon(1e-9));
+
+  // Midpoint x = 0.5 (z = 0): symmetric, so the mean is the data mean.
+  const double ks = std::exp(-0.125);
+  const Prediction q = gp.predict((MatrixXd(1, 1) << 0.5).finished());
+  CHECK(q.mean[0] == Approx(2.0).margin(1e-12));
+  CHECK(q.epistemic_variance[0] == Approx(1.0 - 2.0 * ks * ks / (a + e)).epsilon(1e-9));
+}
+
+TEST_CASE("GP Matern 5/2 and known per-point noise match the closed form", "[gp]") {
+  // l = 1 on z = {-1, 1}: r = 2, k12 = (1 + 2√5 + 20/3) e^{-2√5}; s2 = 2.
+  const double r = 2.0, s2 = 2.0;
+  const double k12 = s2 * (1 + std::sqrt(5.0) * r + 5.0 * r * r / 3.0) * std::exp(-std::sqrt(5.0) * r);
+  GaussianProcess gp(fixed_options(KernelType::Matern52, 1.0, s2, 0.1));
+  const VectorXd known = (VectorXd(2) << 0.3, 0.0).finished();  // y std is 1, so standardized = original
+  gp.fit(two_x(), two_y(), known);
+  const double a1 = s2 + 0.1 + 0.3, a2 = s2 + 0.1, det = a1 * a2 - k12 * k12;
+  // α = K⁻¹ t with t = [1, -1]
+  const double al1 = (a2 * 1.0 - k12 * -1.0) / det, al2 = (-k12 * 1.0 + a1 * -1.0) / det;
+  const Prediction p = gp.predict((MatrixXd(1, 1) << 0.0).finished());  // z = -1: k* = [s2, k12]
+  CHECK(p.mean[0] == Approx(2.0 + s2 * al1 + k12 * al2).epsilon(1e-12));
+  const double quad = (s2 * s2 * a2 - 2 * s2 * k12 * k12 + k12 * k12 * a1) / det;
+  CHECK(p.epistemic_variance[0] == Approx(s2 - quad).epsilon(1e-9));
+  // Aleatoric = learned noise + mean known noise.
+  CHECK(p.aleatoric_variance[0] == Approx(0.1 + 0.15).epsilon(1e-12));
+  CHECK(gp.log_marginal_likelihood() ==
+        Approx(-0.5 * (1.0 * al1 - 1.0 * al2) - 0.5 * std::log(det) - std::log(2 * M_PI)).epsilon(1e-10));
+}
+
+TEST_CASE("GP log marginal likelihood gradient matches central finite differences", "[gp]") {
+  Rng rng(7);
+  const int n = 14, d = 3;
+  MatrixXd Z(n, d);
+  VectorXd t(n), known(n);
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < d; ++k) Z(i, k) = standard_normal(rng);
+    t[i] = standard_normal(rng);
+    known[i] = 0.05 * uniform01(rng);
+  }
+  Z.row(3) = Z.row(2);  // a duplicate row (r = 0 off the diagonal) must not break Matérn 1/2
+  VectorXd theta(d + 2);
+  theta << std::log(0.8), std::log(1.7), std::log(0.5), std::log(1.3), std::log(0.2);
+  for (auto kern : {KernelType::RBF, KernelType::Matern12, KernelType::Matern32, KernelType::Matern52}) {
+    for (bool with_known : {false, true}) {
+      CAPTURE(to_string(kern), with_known);
+      const VectorXd kn = with_known ? known : VectorXd();
+      VectorXd g;
+      GaussianProcess::lml_and_gradient(kern, Z, t, kn, theta, &g);
+      REQUIRE(g.size() == d + 2);
+      for (int j = 0; j < d + 2; ++j) {
+        const double h = 1e-5;
+        VectorXd tp = theta, tm = theta;
+        tp[j] += h;
+        tm[j] -= h;
+        const double fd = (GaussianProcess::lml_and_gradient(kern, Z, t, kn, tp, nullptr) -
+                           GaussianProcess::lml_and_gradient(kern, Z, t, kn, tm, nullptr)) /
+                          (2 * h);
+        CAPTURE(j);
+        CHECK(g[j] == Approx(fd).epsilon(1e-5).margin(1e-7));
+      }
+    }
+  }
+}
+
+TEST_CASE("GP hyperparameter fit recovers the noise level and interpolates", "[gp]") {
+  MatrixXd X, Xt;
+  VectorXd y, yt;
+  noisy_sine(80, 1, X, y, 0.1);
+  noisy_sine(200, 2, Xt, yt, 0.0);
+  GPOptions o;
+  o.threads = 1;
+  GaussianProcess gp(o, 3);
+  gp.fit(X, y);
+  const Prediction p = gp.predict(Xt);
+  const double rmse = std::sqrt((p.mean - yt).squaredNorm() / yt.size());
+  CHECK(rmse < 0.1);
+  // Fitted noise in original units close to 0.1^2.
+  const double noise = p.aleatoric_variance[0];
+  CHECK(noise > 0.004);
+  CHECK(noise < 0.025);
+  // The irrelevant-ish second input has a longer length scale than the sine input.
+  CHECK(gp.length_scales()[0] < gp.length_scales()[1]);
+}
+
+TEST_CASE("GP is bit-identical for the same seed, whatever the thread count", "[gp]") {
+  MatrixXd X, Xt;
+  VectorXd y, yt;
+  noisy_sine(60, 4, X, y, 0.2);
+  noisy_sine(300, 5, Xt, yt, 0.0);
+  GPOptions o1;
+  o1.threads = 1;
+  o1.optimize_subset = 40;  // exercises the seeded optimization subset
+  GPOptions o2 = o1;
+  o2.threads = 2;
+  GaussianProcess a(o1, 11), b(o2, 11);
+  a.fit(X, y);
+  b.fit(X, y);
+  const Prediction pa = a.predict(Xt), pb = b.predict(Xt);
+  CHECK((pa.mean.array() == pb.mean.array()).all());
+  CHECK((pa.variance.array() == pb.variance.array()).all());
+  const MatrixXd sa = a.sample_joint(Xt.topRows(5), 3, 9), sb = b.sample_joint(Xt.topRows(5), 3, 9);
+  CHECK((sa.array() == sb.array()).all());
+}
+
+TEST_CASE("GP save/load round trip gives identical predictions", "[gp]") {
+  MatrixXd X, Xt;
+  VectorXd y, yt;
+  noisy_sine(50, 6, X, y, 0.1);
+  noisy_sine(20, 7, Xt, yt, 0.0);
+  X.col(1).setConstant(3.0);  // a constant column is dropped and must survive the round trip
+  Xt.col(1).setConstant(3.0);
+  GaussianProcess gp(GPOptions{}, 5);
+  gp.fit(X, y, VectorXd::Constant(50, 0.001));
+  Archive ar;
+  gp.save(ar.child("surrogate"));
+  const auto path = std::filesystem::temp_directory_path() / "matopt_test_gp_roundtrip.h5";
+  save_archive(ar, path, "matopt-test", 1);
+  const Archive back = load_archive(path, "matopt-test", 1);
+  std::filesystem::remove(path);
+  const auto loaded = load_surrogate(back.child("surrogate"));
+  REQUIRE(loaded->kind() == "gp");
+  const Prediction p1 = gp.predict(Xt), p2 = loaded->predict(Xt);
+  CHECK((p1.mean.array() == p2.mean.array()).all());
+  CHECK((p1.epistemic_variance.array() == p2.epistemic_variance.array()).all());
+  CHECK((p1.aleatoric_variance.array() == p2.aleatoric_variance.array()).all());
+  CHECK(std::isinf(gp.length_scales()[1]));
+}
+
+TEST_CASE("GP joint samples have the posterior mean and covariance", "[gp]") {
+  GaussianProcess gp(fixed_options(KernelType::RBF, 2.0, 1.0, 0.01));
+  gp.fit(two_x(), two_y());
+  const MatrixXd Xq = (MatrixXd(3, 1) << 0.0, 0.5, 2.0).finished();
+  const Prediction p = gp.predict(Xq);
+  const int ns = 20000;
+  const MatrixXd S = gp.sample_joint(Xq, ns, 123);
+  REQUIRE(S.rows() == ns);
+  REQUIRE(S.cols() == 3);
+  const Eigen::RowVectorXd m = S.colwise().mean();
+  for (int j = 0; j < 3; ++j) {
+    const double var = (S.col(j).array() - m[j]).square().sum() / (ns - 1);
+    CHECK(m[j] == Approx(p.mean[j]).margin(4 * std::sqrt(p.epistemic_variance[j] / ns) + 1e-6));
+    CHECK(var == Approx(p.epistemic_variance[j]).epsilon(0.05).margin(1e-6));
+  }
+  CHECK((gp.sample_joint(Xq, 4, 1).array() == gp.sample_joint(Xq, 4, 1).array()).all());
+  CHECK((gp.sample_joint(Xq, 4, 1).array() != gp.sample_joint(Xq, 4, 2).array()).any());
+}
+
+TEST_CASE("GP bad input: clear errors or sensible finite predictions", "[gp]") {
+  MatrixXd X, Xt;
+  VectorXd y, yt;
+  noisy_sine(20, 8, X, y, 0.1);
+  noisy_sine(10, 9, Xt, yt, 0.0);
+  GPOptions o;
+  o.threads = 1;
+
+  SECTION("NaN / Inf in X or y, size mismatch, zero rows") {
+    GaussianProcess gp(o);
+    MatrixXd Xb = X;
+    Xb(4, 1) = std::nan("");
+    CHECK_THROWS_AS(gp.fit(Xb, y), DataError);
+    CHECK_THROWS_WITH(gp.fit(Xb, y), Catch::Contains("row 5") && Catch::Contains("column 2"));
+    VectorXd yb = y;
+    yb[2] = INFINITY;
+    CHECK_THROWS_AS(gp.fit(X, yb), DataError);
+    CHECK_THROWS_AS(gp.fit(X, y.head(5)), DataError);
+    CHECK_THROWS_AS(gp.fit(MatrixXd(0, 2), VectorXd(0)), DataError);
+    CHECK_THROWS_AS(gp.predict(Xt), InvalidArgument);  // not fitted
+    gp.fit(X, y);
+    MatrixXd Xtb = Xt;
+    Xtb(0, 0) = -INFINITY;
+    CHECK_THROWS_AS(gp.predict(Xtb), DataError);
+    CHECK_THROWS_AS(gp.predict(MatrixXd(2, 3)), DataError);
+  }
+  SECTION("one row predicts its value everywhere with finite variance") {
+    GaussianProcess gp(o);
+    gp.fit(X.topRows(1), y.head(1));
+    const Prediction p = gp.predict(Xt);
+    CHECK((p.mean.array() == y[0]).all());
+    CHECK(p.variance.allFinite());
+    CHECK((p.variance.array() > 0).all());
+  }
+  SECTION("constant targets predict the constant") {
+    GaussianProcess gp(o);
+    gp.fit(X, VectorXd::Constant(20, 4.5));
+    const Prediction p = gp.predict(Xt);
+    CHECK(p.mean.isApproxToConstant(4.5, 1e-12));
+    CHECK(p.variance.allFinite());
+  }
+  SECTION("duplicate rows and more features than rows") {
+    MatrixXd Xd(6, 40);
+    Rng rng(3);
+    for (int i = 0; i < 6; ++i)
+      for (int k = 0; k < 40; ++k) Xd(i, k) = uniform01(rng);
+    Xd.row(5) = Xd.row(4);
+    VectorXd yd = Xd.col(0) * 2.0;
+    yd[5] = yd[4] + 0.1;
+    GaussianProcess gp(o);
+    gp.fit(Xd, yd);
+    const Prediction p = gp.predict(Xd);
+    CHECK(p.mean.allFinite());
+    CHECK(p.variance.allFinite());
+    CHECK((gp.sample_joint(Xd, 2, 1).array().isFinite()).all());
+  }
+  SECTION("above the exact limit: refuse or subset, as configured") {
+    GPOptions e = o;
+    e.max_exact = 10;
+    e.large_n = "error";
+    GaussianProcess gp(e);
+    CHECK_THROWS_AS(gp.fit(X, y), InvalidArgument);
+    CHECK_THROWS_WITH(gp.fit(X, y), Catch::Contains("ensemble"));
+    e.large_n = "subset";
+    GaussianProcess gs(e);
+    gs.fit(X, y);
+    CHECK(gs.predict(Xt).mean.allFinite());
+  }
+}
+
+TEST_CASE("GP options from JSON and the registry", "[gp]") {
+  const GPOptions o = GPOptions::from_json(R"({"kernel":"rbf","restarts":2,"length_scales":0.5})");
+  CHECK(o.kernel == KernelType::RBF);
+  CHECK(o.restarts == 2);
+  CHECK(o.length_scales == std::vector<double>{0.5});
+  CHECK(GPOptions::from_json(o.to_json()).kernel == KernelType::RBF);
+  CHECK_THROWS_WITH(GPOptions::from_json(R"({"kernal":"rbf"})"), Catch::Contains("valid:"));
+  CHECK_THROWS_AS(kernel_from_string("linear"), InvalidArgument);
+  CHECK(make_surrogate("gp", "", 1)->kind() == "gp");
+  CHECK_THROWS_AS(make_surrogate("forest"), InvalidArgument);
+  CHECK_THROWS_WITH(make_surrogate("forest"), Catch::Contains("gp") && Catch::Contains("ensemble"));
+}

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "matopt/core/error.hpp"
+#include "matopt/core/rng.hpp"
+#include "matopt/models/calibration.hpp"
+#include "matopt/models/metrics.hpp"
+
+using namespace matopt;
+using Eigen::VectorXd;
+
+namespace {
+VectorXd v(std::initializer_list<double> x) {
+  VectorXd r(static_cast<Eigen::Index>(x.size()));
+  Eigen::Index i = 0;
+  for (double e : x) r[i++] = e;
+  return r;
+}
+}  // namespace
+
+TEST_CASE("regression metrics match hand-computed values", "[metrics]") {
+  const VectorXd y = v({1, 2, 3, 4}), m = v({1.5, 2, 2, 5}), s = v({1, 1, 2, 0.5});
+  CHECK(mae(y, m) == Approx(0.625));
+  CHECK(rmse(y, m) == Approx(0.75));
+  CHECK(r2_score(y, m) == Approx(0.55));
+  // z = [-0.5, 0, 0.5, -2]; Σ log s = 0; ½Σz² = 2.25
+  CHECK(gaussian_nll(y, m, s) == Approx(0.5 * std::log(2 * M_PI) + 0.5625));
+  CHECK(interval_coverage(y, m, s, 0.6826894921370859) == Approx(0.75));
+  CHECK(interval_coverage(y, m, s, 0.95) == Approx(0.75));
+  CHECK(sharpness(s) == Approx(1.25));
+  CHECK(std::isnan(r2_score(v({2, 2}), v({1, 3}))));
+  CHECK_THROWS_AS(mae(y, v({1, 2})), InvalidArgument);
+  CHECK_THROWS_AS(gaussian_nll(y, m, v({1, 0, 1, 1})), InvalidArgument);
+  const RegressionMetrics all = regression_metrics(y, m, s);
+  CHECK(all.mae == Approx(0.625));
+  CHECK(all.coverage68 == Approx(0.75));
+}
+
+TEST_CASE("normal quantile", "[metrics]") {
+  CHECK(normal_quantile(0.975) == Approx(1.959963984540054).epsilon(1e-13));
+  CHECK(normal_quantile(0.5) == Approx(0.0).margin(1e-15));
+  CHECK(normal_quantile(0.15865525393145707) == Approx(-1.0).epsilon(1e-12));
+  CHECK(normal_quantile(1e-10) == Approx(-6.361340902404056).epsilon(1e-10));
+}
+
+TEST_CASE("miscalibration area: extreme and calibrated cases", "[metrics]") {
+  const VectorXd y = VectorXd::LinSpaced(10, 0, 9), s = VectorXd::Ones(10);
+  // Zero residuals: observed proportion 1 for every p, so area = ∫(1 − p) dp = ½ (trapezoid exact).
+  CHECK(miscalibration_area(y, y, s) == Approx(0.5).epsilon(1e-12));
+  // Huge residuals: observed 0 except at p = 1, so ½ − ½·(1/99) on the 100-point grid.
+  CHECK(miscalibration_area(y, y.array() + 100.0, s) == Approx(0.5 - 0.5 / 99).epsilon(1e-12));
+  // Calibrated Gaussian residuals: near 0.
+  Rng rng(1);
+  VectorXd yy(20000), mm = VectorXd::Zero(20000), ss(20000);
+  for (int i = 0; i < 20000; ++i) {
+    ss[i] = 0.5 + uniform01(rng);
+    yy[i] = ss[i] * standard_normal(rng);
+  }
+  CHECK(miscalibration_area(yy, mm, ss) < 0.01);
+  CHECK(interval_coverage(yy, mm, ss, 0.95) == Approx(0.95).margin(0.01));
+}
+
+TEST_CASE("Spearman with and without ties", "[metrics]") {
+  CHECK(spearman(v({1, 2, 3, 4}), v({1, 3, 2, 4})) == Approx(0.8));
+  CHECK(spearman(v({1, 2, 2, 3}), v({1, 2, 3, 4})) == Approx(4.5 / std::sqrt(22.5)));
+  CHECK(spearman(v({1, 2, 3}), v({3, 2, 1})) == Approx(-1.0));
+  CHECK(std::isnan(spearman(v({1, 1, 1}), v({1, 2, 3}))));
+  CHECK(error_uncertainty_spearman(v({0, 0, 0}), v({1, -2, 3}), v({1, 2, 3})) == Approx(1.0));
+}
+
+TEST_CASE("classification metrics match hand-computed values", "[metrics]") {
+  CHECK(roc_auc(v({0, 0, 1, 1}), v({0.1, 0.4, 0.35, 0.8})) == Approx(0.75));
+  // One tied positive/negative pair counts ½: (0.5 + 1 + 1 + 1) / 4.
+  CHECK(roc_auc(v({0, 1, 0, 1}), v({0.5, 0.5, 0.2, 0.9})) == Approx(0.875));
+  CHECK_THROWS_AS(roc_auc(v({1, 1}), v({0.1, 0.2})), InvalidArgument);
+  const VectorXd labels = v({1, 0, 1, 1, 0});
+  CHECK(accuracy(labels, v({1, 0, 0, 1, 1})) == Approx(0.6));
+  CHECK(balanced_accuracy(labels, v({1, 0, 0, 1, 1})) == Approx((2.0 / 3.0 + 0.5) / 2.0));
+  // Thresholding 0.9,0.2,0.4,0.6,0.7 at 0.5 gives 1,0,0,1,1: the AUC equals the balanced accuracy.
+  const VectorXd scores = v({0.9, 0.2, 0.4, 0.6, 0.7});
+  CHECK(matbench_roc_auc(labels, scores) == Approx((2.0 / 3.0 + 0.5) / 2.0));
+  CHECK(roc_auc(labels, scores) == Approx(4.0 / 6.0));
+}
+
+TEST_CASE("std recalibration recovers a known a, b", "[calibration]") {
+  Rng rng(42);
+  const int n = 20000;
+  VectorXd s(n), r(n);
+  for (int i = 0; i < n; ++i) {
+    s[i] = 0.5 + 1.5 * uniform01(rng);
+    r[i] = (2.0 * s[i] + 0.5) * standard_normal(rng);
+  }
+  const StdCalibration c = fit_std_calibration(r, s);
+  CHECK(c.fitted);
+  CHECK(c.a == Approx(2.0).margin(0.1));
+  CHECK(c.b == Approx(0.5).margin(0.12));
+  // Already calibrated σ: a ≈ 1, b ≈ 0.
+  for (int i = 0; i < n; ++i) r[i] = s[i] * standard_normal(rng);
+  const StdCalibration id = fit_std_calibration(r, s);
+  CHECK(id.a == Approx(1.0).margin(0.05));
+  CHECK(id.b == Approx(0.0).margin(0.05));
+  CHECK_THROWS_AS(fit_std_calibration(v({1.0}), v({1.0})), InvalidArgument);
+}
+
+TEST_CASE("recalibrated predictions keep the epistemic/aleatoric split", "[calibration]") {
+  StdCalibration c;
+  c.a = 2.0;
+  c.b = 1.0;
+  Prediction p;
+  p.mean = v({0, 1});
+  p.epistemic_variance = v({3, 0});
+  p.aleatoric_variance = v({1, 0});
+  p.variance = v({4, 0});
+  const Prediction q = c.apply(p);
+  // σ = 2 → σ' = 5: both parts scale by 25/4.
+  CHECK(q.variance[0] == Approx(25.0));
+  CHECK(q.epistemic_variance[0] == Approx(3.0 * 25.0 / 4.0));
+  CHECK(q.aleatoric_variance[0] == Approx(25.0 / 4.0));
+  // σ = 0 → σ' = b, counted as aleatoric.
+  CHECK(q.variance[1] == Approx(1.0));
+  CHECK(q.aleatoric_variance[1] == Approx(1.0));
+  CHECK(q.mean == p.mean);
+}
