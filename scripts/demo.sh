@@ -3,7 +3,7 @@
 # 0.1 grid), plate 3496 of the Olympus OER set (data/sdl/olympus_oer_plate_3496.csv). The dataset plays
 # the lab: each round matopt proposes compositions from the pool of the plate's compositions, this
 # script looks up their measured overpotential, writes results.csv and ingests it. Ends with status and
-# a report. Builds nothing: expects build/bin/matopt (scripts/setup.sh builds it).
+# a report. Runs scripts/setup.sh first (installs packages if missing, builds) unless MATOPT is set.
 #
 # Usage: scripts/demo.sh [OUT_DIR] [--two-objectives]
 #   ROUNDS (default 10), BATCH (8), SEED (42), MATOPT (build/bin/matopt) and PROPOSE_ARGS (extra
@@ -28,6 +28,7 @@ rounds=${ROUNDS:-10}
 batch=${BATCH:-8}
 seed=${SEED:-42}
 data=data/sdl/olympus_oer_plate_3496.csv
+if [ -z "${MATOPT:-}" ]; then scripts/setup.sh; fi
 [ -x "$matopt" ] || { echo "demo: $matopt not found; run scripts/setup.sh first" >&2; exit 1; }
 [ -f "$data" ] || { echo "demo: $data not found" >&2; exit 1; }
 
