@@ -35,7 +35,13 @@ void record_read_only(Campaign& c, const std::string& command, const std::string
   }
 }
 
-std::string cell(double v) { return std::isfinite(v) ? format_double(v) : std::string("-"); }
+// Terminal display: 4 significant digits are enough to read a prediction; files keep full precision.
+std::string short_cell(double v) {
+  if (!std::isfinite(v)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
 
 }  // namespace
 
@@ -97,9 +103,9 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
       for (const auto& p : props) {
         std::printf("  %s  %-28s", p.id.c_str(), p.formula.empty() ? "-" : p.formula.c_str());
         for (std::size_t k = 0; k < outs.size(); ++k)
-          std::printf("  %s=%s±%s", outs[k].c_str(), cell(p.predicted_mean[static_cast<Eigen::Index>(k)]).c_str(),
-                      cell(p.predicted_std[static_cast<Eigen::Index>(k)]).c_str());
-        std::printf("  acq=%s\n", cell(p.acquisition).c_str());
+          std::printf("  %s=%s±%s", outs[k].c_str(), short_cell(p.predicted_mean[static_cast<Eigen::Index>(k)]).c_str(),
+                      short_cell(p.predicted_std[static_cast<Eigen::Index>(k)]).c_str());
+        std::printf("  acq=%s\n", short_cell(p.acquisition).c_str());
       }
     });
   }

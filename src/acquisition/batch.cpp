@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "matopt/acquisition/batch.hpp"
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -189,29 +190,13 @@ double dominated_gap(const Eigen::MatrixXd& front, const Eigen::Ref<const Eigen:
   return gap;
 }
 
-// Runs fn(begin, end) over [0, n) on up to hardware_concurrency threads. Every index is computed
-// independently, so results do not depend on the number of threads.
+// Runs fn(begin, end) over [0, n) on all cores. Every index is computed independently, so results
+// do not depend on the number of threads.
 void parallel_for(Eigen::Index n, const std::function<void(Eigen::Index, Eigen::Index)>& fn, Eigen::Index grain = 2048) {
-  const Eigen::Index hw = std::max<Eigen::Index>(1, static_cast<Eigen::Index>(std::thread::hardware_concurrency()));
-  const Eigen::Index threads = std::min<Eigen::Index>(hw, std::max<Eigen::Index>(1, n / grain));
-  if (threads <= 1) {
-    fn(0, n);
-    return;
-  }
-  std::vector<std::thread> pool;
-  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
-  for (Eigen::Index t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      try {
-        fn(n * t / threads, n * (t + 1) / threads);
-      } catch (...) {
-        errors[static_cast<std::size_t>(t)] = std::current_exception();
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
+  detail::parallel_chunks(static_cast<std::size_t>(n), 0, static_cast<std::size_t>(grain),
+                          [&](std::size_t begin, std::size_t end) {
+                            fn(static_cast<Eigen::Index>(begin), static_cast<Eigen::Index>(end));
+                          });
 }
 
 // One-step analytic scores against a (possibly fantasy-augmented) front. score() is higher-is-better

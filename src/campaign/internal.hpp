@@ -42,16 +42,6 @@ std::vector<ParsedRow> parse_results(const Campaign& campaign, const CsvTable& t
 std::string measurement_key(const std::string& proposal_id, const Eigen::VectorXd& point,
                             const Eigen::VectorXd& outputs, bool failed);
 
-/// Objective values in maximization orientation (target goals: -|y - target|), n x objectives.
-Eigen::MatrixXd oriented_objectives(const DesignSpace& space, const Eigen::MatrixXd& outputs);
-
-/// Indices of the non-dominated rows of Y (maximization; rows with NaN are skipped).
-std::vector<Eigen::Index> pareto_rows(const Eigen::MatrixXd& Y);
-
-/// Exact hypervolume dominated by the rows of Y (maximization) above `ref` (recursive slicing;
-/// fine for the few hundred points of a campaign).
-double hypervolume(const Eigen::MatrixXd& Y, const Eigen::VectorXd& ref);
-
 /// Model inputs for design points ("point" features: coordinates with categoricals one-hot).
 Eigen::MatrixXd point_features(const DesignSpace& space, const Eigen::MatrixXd& points);
 

@@ -9,6 +9,8 @@
 #include <sstream>
 
 #include "campaign/internal.hpp"
+#include "matopt/acquisition/hypervolume.hpp"
+#include "matopt/acquisition/pareto.hpp"
 #include "matopt/campaign/campaign.hpp"
 #include "matopt/core/csv.hpp"
 
@@ -16,84 +18,19 @@ namespace matopt {
 
 using namespace campaign_detail;
 
-namespace campaign_detail {
-
-Eigen::MatrixXd oriented_objectives(const DesignSpace& space, const Eigen::MatrixXd& outputs) {
-  const auto& objs = space.objectives();
-  Eigen::MatrixXd Y(outputs.rows(), static_cast<Eigen::Index>(objs.size()));
-  for (std::size_t k = 0; k < objs.size(); ++k) {
-    const Objective& o = objs[k];
-    for (Eigen::Index r = 0; r < outputs.rows(); ++r) {
-      const double y = outputs(r, o.output);
-      double v = y;
-      if (o.goal == Goal::Minimize) {
-        v = -y;
-      } else if (o.goal == Goal::Target) {
-        if (!std::isnan(o.target)) v = -std::abs(y - o.target);
-        else v = -std::max({0.0, o.target_low - y, y - o.target_high});
-      }
-      Y(r, static_cast<Eigen::Index>(k)) = v;
-    }
-  }
-  return Y;
-}
-
-std::vector<Eigen::Index> pareto_rows(const Eigen::MatrixXd& Y) {
-  std::vector<Eigen::Index> out;
-  for (Eigen::Index i = 0; i < Y.rows(); ++i) {
-    if (!Y.row(i).allFinite()) continue;
-    bool dominated = false;
-    for (Eigen::Index j = 0; j < Y.rows() && !dominated; ++j) {
-      if (j == i || !Y.row(j).allFinite()) continue;
-      const bool ge = (Y.row(j).array() >= Y.row(i).array()).all();
-      const bool gt = (Y.row(j).array() > Y.row(i).array()).any();
-      // Exact duplicates: keep the first occurrence only.
-      const bool dup = (Y.row(j).array() == Y.row(i).array()).all() && j < i;
-      dominated = (ge && gt) || dup;
-    }
-    if (!dominated) out.push_back(i);
-  }
-  return out;
-}
-
 namespace {
 
-double hv_recursive(std::vector<std::vector<double>> pts, const std::vector<double>& ref, std::size_t m) {
-  if (pts.empty()) return 0.0;
-  if (m == 1) {
-    double best = ref[0];
-    for (const auto& p : pts) best = std::max(best, p[0]);
-    return best - ref[0];
-  }
-  // Slice along the last coordinate: between consecutive values the dominated region is the
-  // (m-1)-dimensional hypervolume of the points at or above the slice.
-  std::sort(pts.begin(), pts.end(), [m](const auto& a, const auto& b) { return a[m - 1] > b[m - 1]; });
-  double total = 0.0;
-  std::vector<std::vector<double>> active;
-  for (std::size_t i = 0; i < pts.size(); ++i) {
-    active.push_back(pts[i]);
-    const double next = i + 1 < pts.size() ? pts[i + 1][m - 1] : ref[m - 1];
-    const double height = pts[i][m - 1] - next;
-    if (height > 0) total += height * hv_recursive(active, ref, m - 1);
-  }
-  return total;
+// Hypervolume of the rows that are finite in every objective (a measurement may lack one).
+double finite_rows_hypervolume(const Eigen::MatrixXd& Y, const Eigen::VectorXd& ref) {
+  std::vector<Eigen::Index> rows;
+  for (Eigen::Index i = 0; i < Y.rows(); ++i)
+    if (Y.row(i).allFinite()) rows.push_back(i);
+  Eigen::MatrixXd finite(static_cast<Eigen::Index>(rows.size()), Y.cols());
+  for (std::size_t i = 0; i < rows.size(); ++i) finite.row(static_cast<Eigen::Index>(i)) = Y.row(rows[i]);
+  return hypervolume(finite, ref);
 }
 
 }  // namespace
-
-double hypervolume(const Eigen::MatrixXd& Y, const Eigen::VectorXd& ref) {
-  std::vector<std::vector<double>> pts;
-  for (Eigen::Index i : pareto_rows(Y)) {
-    if (!(Y.row(i).transpose().array() > ref.array()).all()) continue;
-    std::vector<double> p(static_cast<std::size_t>(Y.cols()));
-    for (Eigen::Index k = 0; k < Y.cols(); ++k) p[static_cast<std::size_t>(k)] = Y(i, k);
-    pts.push_back(std::move(p));
-  }
-  std::vector<double> r(ref.data(), ref.data() + ref.size());
-  return hv_recursive(std::move(pts), r, static_cast<std::size_t>(Y.cols()));
-}
-
-}  // namespace campaign_detail
 
 CampaignStatus Campaign::status() const {
   CampaignStatus s;
@@ -119,7 +56,7 @@ CampaignStatus Campaign::status() const {
   const auto m = static_cast<Eigen::Index>(space_.output_names().size());
   Eigen::MatrixXd outs(static_cast<Eigen::Index>(ok.size()), m);
   for (std::size_t i = 0; i < ok.size(); ++i) outs.row(static_cast<Eigen::Index>(i)) = ok[i]->outputs.transpose();
-  const Eigen::MatrixXd Y = oriented_objectives(space_, outs);
+  const Eigen::MatrixXd Y = to_maximization(outs, objs);
 
   s.best.assign(objs.size(), std::nan(""));
   s.best_id.assign(objs.size(), "");
@@ -132,7 +69,7 @@ CampaignStatus Campaign::status() const {
         s.best_id[static_cast<std::size_t>(k)] = ok[static_cast<std::size_t>(i)]->id;
       }
   }
-  const auto front = pareto_rows(Y);
+  const auto front = nondominated_indices(Y);
   s.pareto_values.resize(static_cast<Eigen::Index>(front.size()), nobj);
   for (std::size_t j = 0; j < front.size(); ++j) {
     s.pareto_ids.push_back(ok[static_cast<std::size_t>(front[j])]->id);
@@ -177,7 +114,7 @@ CampaignStatus Campaign::status() const {
         if (std::isfinite(Yr(i, 0)) && Yr(i, 0) > bv) { bv = Yr(i, 0); bi = rows[static_cast<std::size_t>(i)]; }
       if (bi >= 0) v = outs(bi, objs[0].output);
     } else if (have_ref && Yr.rows() > 0) {
-      v = hypervolume(Yr, ref);
+      v = finite_rows_hypervolume(Yr, ref);
     }
     s.hypervolume.push_back(v);
   }

@@ -540,7 +540,13 @@ Archive load_archive(const std::filesystem::path& path, const std::string& forma
   if (H5Fis_hdf5(path.c_str()) <= 0) c.fail("", "not an HDF5 file (expected a matopt '" + format + "' file)");
   Hid file = c.check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "", "cannot open HDF5 file (corrupt or truncated?)");
   Archive root;
-  read_group(c, file.get(), root, "");
+  try {
+    read_group(c, file.get(), root, "");
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // e.g. std::length_error from a corrupted dataspace size
+    c.fail("", std::string("corrupt file (") + e.what() + ")");
+  }
   if (!root.has_attr("format") || !std::holds_alternative<std::string>(root.attr("format")))
     c.fail("", "not a matopt file (no 'format' attribute; expected '" + format + "')");
   if (root.attr_string("format") != format)

@@ -8,7 +8,7 @@
 #include <memory>
 #include <sstream>
 
-#include "featurize/parallel.hpp"
+#include "core/parallel.hpp"
 #include "matopt/core/elements.hpp"
 #include "matopt/core/error.hpp"
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <unordered_map>
 
-#include "featurize/parallel.hpp"
+#include "core/parallel.hpp"
 #include "matopt/core/archive.hpp"
 #include "matopt/core/csv.hpp"
 #include "matopt/core/elements.hpp"

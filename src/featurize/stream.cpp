@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string_view>
 
-#include "featurize/parallel.hpp"
+#include "core/parallel.hpp"
 #include "matopt/core/atomic_file.hpp"
 #include "matopt/core/csv.hpp"
 #include "matopt/core/error.hpp"

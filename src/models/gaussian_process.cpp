@@ -18,7 +18,7 @@
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
 #include "models/box_lbfgs.hpp"
-#include "models/parallel.hpp"
+#include "core/parallel.hpp"
 
 namespace matopt {
 

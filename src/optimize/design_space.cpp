@@ -27,7 +27,7 @@ std::string fmt(double v) {
 }
 
 [[noreturn]] void fail(const std::string& path, const std::string& message) {
-  throw InvalidArgument("design space: " + (path.empty() ? std::string() : path + ": ") + message);
+  throw DataError("design space: " + (path.empty() ? std::string() : path + ": ") + message);
 }
 
 std::string type_name(const json& j) { return j.type_name(); }
@@ -500,8 +500,8 @@ DesignSpace DesignSpace::from_json_text(const std::string& text, const std::file
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw InvalidArgument(std::string("design space: invalid JSON: ") + e.what());
+  } catch (const json::exception& e) {  // parse errors, and numbers out of range such as 1e991
+    throw DataError(std::string("design space: invalid JSON: ") + e.what());
   }
   if (!j.is_object()) fail("", "expected a JSON object at the top level");
   check_keys(j, "", {"composition", "process", "linear_constraints", "candidate_pool", "objectives", "output_constraints", "schema_version"});
@@ -553,8 +553,8 @@ DesignSpace DesignSpace::from_file(const std::filesystem::path& path) {
   ss << in.rdbuf();
   try {
     return from_json_text(ss.str(), path.parent_path());
-  } catch (const InvalidArgument& e) {
-    throw InvalidArgument(path.string() + ": " + e.what());
+  } catch (const DataError& e) {
+    throw DataError(path.string() + ": " + e.what());
   }
 }
 

@@ -185,7 +185,7 @@ PoolStats for_each_pool_chunk(const DesignSpace& space, const std::filesystem::p
     log_info(file.string() + ": skipped " + std::to_string(stats.rows_rejected) + " of " + std::to_string(stats.rows_read) +
              " pool rows outside the design space (first: " + stats.first_rejection + ")");
   if (stats.rows_kept == 0)
-    throw InvalidArgument(file.string() + ": empty candidate pool after filtering: " + std::to_string(stats.rows_read) +
+    throw DataError(file.string() + ": empty candidate pool after filtering: " + std::to_string(stats.rows_read) +
                           " rows read, none inside the design space" +
                           (stats.first_rejection.empty() ? std::string() : " (first rejected: " + stats.first_rejection + ")"));
   return stats;

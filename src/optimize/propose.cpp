@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "matopt/optimize/propose.hpp"
+#include "core/parallel.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -24,11 +25,7 @@ FeatureFn identity_features() {
 
 namespace {
 
-int thread_count(int requested) {
-  if (requested > 0) return requested;
-  unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : static_cast<int>(hw);
-}
+int thread_count(int requested) { return static_cast<int>(detail::resolve_threads(requested)); }
 
 struct Scorer {
   const DesignSpace& space;
@@ -44,33 +41,16 @@ struct Scorer {
     const Eigen::Index n = P.rows();
     Eigen::VectorXd out(n);
     if (n == 0) return out;
-    constexpr Eigen::Index kMinBlock = 512;
-    const int t = static_cast<int>(std::clamp<Eigen::Index>((n + kMinBlock - 1) / kMinBlock, 1, threads));
+    constexpr std::size_t kMinBlock = 512;
     auto run = [&](Eigen::Index begin, Eigen::Index end) {
       Eigen::MatrixXd X = features(P.middleRows(begin, end - begin));
       Eigen::VectorXd s = prescreen_scores(model, space.objectives(), space.outcome_constraints(), observed_Y, X, batch);
       if (s.size() != end - begin) throw NumericalError("prescreen_scores returned " + std::to_string(s.size()) + " scores for " + std::to_string(end - begin) + " candidates");
       for (Eigen::Index i = 0; i < s.size(); ++i) out[begin + i] = std::isnan(s[i]) ? -std::numeric_limits<double>::infinity() : s[i];
     };
-    if (t == 1) {
-      run(0, n);
-      return out;
-    }
-    std::vector<std::thread> pool;
-    std::vector<std::exception_ptr> errors(t);
-    for (int k = 0; k < t; ++k) {
-      Eigen::Index b = n * k / t, e = n * (k + 1) / t;
-      pool.emplace_back([&, b, e, k] {
-        try {
-          run(b, e);
-        } catch (...) {
-          errors[k] = std::current_exception();
-        }
-      });
-    }
-    for (auto& th : pool) th.join();
-    for (auto& err : errors)
-      if (err) std::rethrow_exception(err);
+    detail::parallel_chunks(static_cast<std::size_t>(n), threads, kMinBlock, [&](std::size_t b, std::size_t e) {
+      run(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(e));
+    });
     return out;
   }
 };

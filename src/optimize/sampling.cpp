@@ -307,7 +307,7 @@ Eigen::MatrixXd sample_design_points(const DesignSpace& space, int n, std::uint6
     if (attempts >= budget) {
       std::string why;
       for (const auto& [field, count] : rejected_by) why += "\n  " + field + ": rejected " + std::to_string(count) + " draws";
-      throw InvalidArgument("design space: sampling found only " + std::to_string(got) + " of " + std::to_string(n) +
+      throw DataError("design space: sampling found only " + std::to_string(got) + " of " + std::to_string(n) +
                             " feasible points in " + std::to_string(attempts) +
                             " draws; the linear constraints leave too small a part of the space (or none):" + why);
     }

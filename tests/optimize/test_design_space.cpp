@@ -41,7 +41,7 @@ const char* kFull = R"({
 std::string error_of(const std::string& json) {
   try {
     DesignSpace::from_json_text(json);
-  } catch (const InvalidArgument& e) {
+  } catch (const DataError& e) {
     return e.what();
   }
   return "(no error)";
