@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "matopt/core/csv.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -30,9 +31,10 @@ std::string read_file(const std::filesystem::path& path) {
 // Incremental RFC 4180 record reader over a text buffer.
 class RecordReader {
  public:
-  RecordReader(std::string_view text, const std::string& name, const CsvLimits& limits)
-      : t_(text), name_(name), limits_(limits) {
-    if (t_.size() >= 3 && static_cast<unsigned char>(t_[0]) == 0xEF && static_cast<unsigned char>(t_[1]) == 0xBB &&
+  RecordReader(std::string_view text, const std::string& name, const CsvLimits& limits, std::size_t first_line = 1,
+               bool at_file_start = true)
+      : t_(text), name_(name), limits_(limits), line_(first_line) {
+    if (at_file_start && t_.size() >= 3 && static_cast<unsigned char>(t_[0]) == 0xEF && static_cast<unsigned char>(t_[1]) == 0xBB &&
         static_cast<unsigned char>(t_[2]) == 0xBF)
       pos_ = 3;
   }
@@ -105,6 +107,7 @@ class RecordReader {
   }
 
   void set_header(const std::vector<std::string>* h) { header_ = h; }
+  std::size_t line() const noexcept { return line_; }
 
  private:
   std::string column_name(std::size_t i) const {
@@ -121,7 +124,7 @@ class RecordReader {
   const std::string& name_;
   const CsvLimits& limits_;
   std::size_t pos_ = 0;
-  std::size_t line_ = 1;
+  std::size_t line_;
   const std::vector<std::string>* header_ = nullptr;
 };
 
@@ -163,23 +166,100 @@ CsvTable read_csv(const std::filesystem::path& path, const CsvLimits& limits) {
   return parse_csv(text, path.string(), limits);
 }
 
+namespace {
+
+// Length of the longest prefix of `text` made of complete records: it ends just after a line break
+// that is outside quotes (a CR is only taken when the next character is known not to be LF). Quotes
+// open a quoted field only at the start of a field, as RecordReader reads them.
+std::size_t complete_records_prefix(std::string_view text) {
+  std::size_t boundary = 0;
+  bool in_quotes = false, field_start = true;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_quotes) {
+      if (c != '"') continue;
+      if (i + 1 >= text.size()) break;  // "" or closing quote: decided by the next block
+      if (text[i + 1] == '"') ++i;
+      else in_quotes = false;
+      continue;
+    }
+    if (c == '"' && field_start) {
+      in_quotes = true;
+      field_start = false;
+    } else if (c == ',') {
+      field_start = true;
+    } else if (c == '\n') {
+      boundary = i + 1;
+      field_start = true;
+    } else if (c == '\r') {
+      if (i + 1 < text.size() && text[i + 1] != '\n') boundary = i + 1;
+      field_start = true;
+    } else {
+      field_start = false;
+    }
+  }
+  return boundary;
+}
+
+}  // namespace
+
 void for_each_csv_row(const std::filesystem::path& path,
                       const std::function<void(const std::vector<std::string>& header)>& on_header,
                       const std::function<bool(const std::vector<std::string>& cells, std::size_t line)>& on_row,
                       const CsvLimits& limits) {
-  // Memory-mapped-free and simple: the file text is held once; rows are not materialized.
-  const std::string text = read_file(path);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw IOError(path.string() + ": no such file");
+  if (std::filesystem::is_directory(path, ec)) throw IOError(path.string() + ": is a directory, expected a CSV file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IOError(path.string() + ": cannot open for reading");
   const std::string name = path.string();
-  RecordReader r(text, name, limits);
+  const std::size_t block = std::max<std::size_t>(1, limits.stream_block_bytes);
+
+  std::string buffer;  // unconsumed text: at most one incomplete record plus one block
   std::vector<std::string> header, cells;
-  std::size_t line = 0;
-  if (!r.next(header, line)) throw DataError(format_location({name, 0, "", ""}, "empty CSV file (no header row)"));
-  r.set_header(&header);
-  if (on_header) on_header(header);
-  while (r.next(cells, line)) {
-    check_width(name, header, cells, line);
-    if (!on_row(cells, line)) break;
+  bool have_header = false, at_file_start = true;
+  std::size_t next_line = 1;
+  // Parses the complete records of `text`; returns false when the caller asked to stop.
+  auto consume = [&](std::string_view text) {
+    RecordReader r(text, name, limits, next_line, at_file_start);
+    at_file_start = false;
+    std::size_t line = 0;
+    if (!have_header) {
+      if (!r.next(header, line)) {
+        next_line = r.line();
+        return true;
+      }
+      have_header = true;
+      if (on_header) on_header(header);
+    }
+    r.set_header(&header);
+    while (r.next(cells, line)) {
+      check_width(name, header, cells, line);
+      if (!on_row(cells, line)) return false;
+    }
+    next_line = r.line();
+    return true;
+  };
+
+  std::string chunk(block, '\0');
+  while (true) {
+    in.read(chunk.data(), static_cast<std::streamsize>(block));
+    const std::size_t got = static_cast<std::size_t>(in.gcount());
+    if (in.bad()) throw IOError(name + ": read error");
+    if (got == 0) break;
+    buffer.append(chunk.data(), got);
+    const std::size_t done = complete_records_prefix(buffer);
+    if (done == 0) {
+      if (buffer.size() > limits.max_record_bytes)
+        throw DataError(format_location({name, next_line, "", ""},
+                                        "row longer than " + std::to_string(limits.max_record_bytes) + " bytes"));
+      continue;
+    }
+    if (!consume(std::string_view(buffer).substr(0, done))) return;
+    buffer.erase(0, done);
   }
+  if (!buffer.empty() && !consume(buffer)) return;
+  if (!have_header) throw DataError(format_location({name, 0, "", ""}, "empty CSV file (no header row)"));
 }
 
 std::string csv_escape(std::string_view cell) {

@@ -27,6 +27,8 @@ struct CsvTable {
 struct CsvLimits {
   std::size_t max_field_bytes = 1 << 20;  ///< longer cells are refused (absurd input)
   std::size_t max_columns = 100000;
+  std::size_t max_record_bytes = 64u << 20;  ///< longer rows are refused (streaming reader)
+  std::size_t stream_block_bytes = 4u << 20;  ///< read size of for_each_csv_row
 };
 
 /// @brief Reads a whole CSV file. Every row must have as many cells as the header.
@@ -34,7 +36,8 @@ CsvTable read_csv(const std::filesystem::path& path, const CsvLimits& limits = {
 /// @brief Parses CSV text (`name` is used in messages).
 CsvTable parse_csv(std::string_view text, const std::string& name, const CsvLimits& limits = {});
 
-/// @brief Streams a CSV file row by row in bounded memory. `on_row(cells, line)` returns false to stop.
+/// @brief Streams a CSV file row by row in bounded memory (a block of `stream_block_bytes` plus
+/// one row at a time). `on_row(cells, line)` returns false to stop.
 void for_each_csv_row(const std::filesystem::path& path,
                       const std::function<void(const std::vector<std::string>& header)>& on_header,
                       const std::function<bool(const std::vector<std::string>& cells, std::size_t line)>& on_row,
