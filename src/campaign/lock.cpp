@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "matopt/campaign/lock.hpp"
+#include "matopt/core/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -84,6 +85,10 @@ CampaignLock::CampaignLock(const std::filesystem::path& campaign, double timeout
   if (::ftruncate(fd_, 0) == 0) {
     [[maybe_unused]] ssize_t w = ::pwrite(fd_, pid.data(), pid.size(), 0);
   }
+  // Every writer of the campaign holds this lock, so temporaries of dead writers (killed mid-save)
+  // can go now.
+  if (const std::size_t n = AtomicFile::remove_stale_temporaries(campaign))
+    log_info("removed " + std::to_string(n) + " temporary file(s) left by interrupted commands");
 }
 
 CampaignLock::~CampaignLock() {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "matopt/core/atomic_file.hpp"
 
+#include <signal.h>
+#include <cstdlib>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -57,6 +60,29 @@ void AtomicFile::commit() {
   committed_ = true;
   const auto dir = target_.parent_path().empty() ? std::filesystem::path(".") : target_.parent_path();
   fsync_path(dir, true);
+}
+
+std::size_t AtomicFile::remove_stale_temporaries(const std::filesystem::path& target) {
+  const std::string prefix = "." + target.filename().string() + ".tmp";
+  const auto dir = target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
+  std::size_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    // Name: .<target>.tmp<pid>.<counter>
+    const std::string rest = name.substr(prefix.size());
+    const auto dot = rest.find('.');
+    if (dot == 0 || dot == std::string::npos) continue;
+    if (rest.find_first_not_of("0123456789") != dot) continue;
+    const long pid = std::strtol(rest.substr(0, dot).c_str(), nullptr, 10);
+    if (pid <= 0 || pid == static_cast<long>(::getpid())) continue;
+    // ESRCH: no such process, so nobody can still be writing this file.
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    std::error_code rm;
+    if (std::filesystem::remove(entry.path(), rm)) ++removed;
+  }
+  return removed;
 }
 
 }  // namespace matopt

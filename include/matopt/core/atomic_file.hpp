@@ -3,6 +3,7 @@
 /// @brief Write-to-temporary-then-rename, so a reader never sees a half-written file.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 
 namespace matopt {
@@ -20,6 +21,11 @@ class AtomicFile {
   const std::filesystem::path& target() const noexcept { return target_; }
   /// @brief fsyncs the temporary file, renames it onto the target and fsyncs the directory.
   void commit();
+
+  /// @brief Removes temporaries of `target` left by writers that were killed (their process no
+  /// longer exists). Call it only while holding whatever serializes writers of `target`.
+  /// Returns how many were removed.
+  static std::size_t remove_stale_temporaries(const std::filesystem::path& target);
 
  private:
   std::filesystem::path target_, temp_;
