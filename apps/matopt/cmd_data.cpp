@@ -43,12 +43,7 @@ bool is_h5(const std::filesystem::path& p) {
 }
 
 void run_import(const ImportArgs& a) {
-  CsvImportOptions o;
-  if (!a.composition.empty()) o.composition = a.composition;
-  if (!a.id.empty()) o.id = a.id;
-  o.targets = a.targets;
-  o.process = a.process;
-  o.no_composition = a.no_composition;
+  CsvImportOptions o = csv_import_options(a.composition, a.id, a.targets, a.process, a.no_composition);
   o.formula.alloy_percent = a.alloy_percent;
   o.formula.weight_percent = !a.atomic_percent;
   if (!is_h5(a.output)) throw InvalidArgument("output '" + a.output + "' must end in .h5 or .hdf5");

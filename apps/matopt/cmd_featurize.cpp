@@ -113,11 +113,7 @@ void run_featurize(const FeaturizeArgs& a) {
     return;
   }
 
-  CsvImportOptions io;
-  if (!a.composition.empty()) io.composition = a.composition;
-  if (!a.id.empty()) io.id = a.id;
-  io.process = a.process;
-  Dataset data = read_dataset(a.input, io);
+  Dataset data = read_dataset(a.input, csv_import_options(a.composition, a.id, {}, a.process, false));
   PipelineOptions po;
   po.features = a.features;
   po.impute_missing = !a.no_impute;

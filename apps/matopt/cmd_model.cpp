@@ -54,13 +54,8 @@ std::string merged_options(const TrainArgs& a) {
 }
 
 void run_train(const TrainArgs& a) {
-  CsvImportOptions io;
-  if (!a.composition.empty()) io.composition = a.composition;
-  if (!a.id.empty()) io.id = a.id;
-  io.targets = a.targets;
-  io.process = a.process;
-  io.no_composition = a.no_composition;
-  const Dataset data = read_dataset(a.data, io);
+  const Dataset data =
+      read_dataset(a.data, csv_import_options(a.composition, a.id, a.targets, a.process, a.no_composition));
 
   ModelOptions o;
   o.model = a.model;

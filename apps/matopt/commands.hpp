@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "matopt/core/dataset.hpp"
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -19,6 +21,19 @@ struct Context {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 1;
 inline constexpr int kExitData = 2;
+
+/// The table options shared by import, train and featurize (empty strings mean "not given").
+inline CsvImportOptions csv_import_options(const std::string& composition, const std::string& id,
+                                           const std::vector<std::string>& targets,
+                                           const std::vector<std::string>& process, bool no_composition) {
+  CsvImportOptions o;
+  if (!composition.empty()) o.composition = composition;
+  if (!id.empty()) o.id = id;
+  o.targets = targets;
+  o.process = process;
+  o.no_composition = no_composition;
+  return o;
+}
 
 void register_data_commands(CLI::App& app, Context& ctx);       // import, info, export
 void register_featurize_commands(CLI::App& app, Context& ctx);  // featurize
