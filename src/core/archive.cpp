@@ -4,13 +4,23 @@
 #include "matopt/core/archive.hpp"
 
 #include <hdf5.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <utility>
 
+#include "core/crc32.hpp"
+#include "core/isolated.hpp"
 #include "matopt/core/atomic_file.hpp"
 #include "matopt/core/error.hpp"
+#include "matopt/core/log.hpp"
 
 namespace matopt {
 
@@ -509,34 +519,121 @@ void read_group(const Ctx& c, hid_t group, Archive& out, const std::string& wher
   }
 }
 
-}  // namespace
+// ---- integrity header ----------------------------------------------------------------------------
+// Every file matopt writes starts with a 512-byte HDF5 user block holding a text header with the
+// payload's length and CRC-32. libhdf5 skips the user block, so h5py reads the file unchanged, and
+// load_archive can tell an intact file from a damaged one before libhdf5 parses a single byte of it.
 
-void save_archive(const Archive& root, const std::filesystem::path& path, const std::string& format, std::int64_t version) {
-  silence_hdf5();
-  AtomicFile out(path);
-  const Ctx c{path.string()};
-  {
-    Hid file = c.check(H5Fcreate(out.temp_path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose, "",
-                       "cannot create HDF5 file (check the folder exists and is writable)");
-    write_group(c, file.get(), root, "");
-    write_attrs_recursive(c, file.get(), root, "");
-    Hid g = c.check(H5Oopen(file.get(), "/", H5P_DEFAULT), H5Oclose, "", "cannot open root");
-    for (const char* n : {"format", "version"})
-      if (H5Aexists(g.get(), n) > 0) H5Adelete(g.get(), n);
-    write_string_attr(c, g.get(), "format", format, "");
-    write_attr(c, g.get(), "version", Archive::Attr(version), "");
-    c.check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "", "cannot flush HDF5 file");
-  }
-  if (H5Fis_hdf5(out.temp_path().c_str()) <= 0) c.fail("", "written file does not validate as HDF5");
-  out.commit();
+constexpr std::size_t kUserBlockBytes = 512;
+constexpr std::string_view kHeaderMagic = "MATOPT-ARCHIVE 1\n";
+
+std::string hex32(std::uint32_t v) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", v);
+  return buf;
 }
 
-Archive load_archive(const std::filesystem::path& path, const std::string& format, std::int64_t max_version) {
-  silence_hdf5();
-  const Ctx c{path.string()};
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) c.fail("", "no such file");
-  if (std::filesystem::is_directory(path, ec)) c.fail("", "is a directory, expected an HDF5 file");
+struct PayloadDigest {
+  std::uint64_t bytes = 0;
+  std::uint32_t crc = 0;
+};
+
+PayloadDigest digest_payload(std::istream& in, const Ctx& c) {
+  PayloadDigest d;
+  std::vector<char> buf(1 << 20);
+  in.seekg(static_cast<std::streamoff>(kUserBlockBytes));
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    d.crc = detail::crc32_update(d.crc, buf.data(), got);
+    d.bytes += got;
+  }
+  if (in.bad()) c.fail("", "read error while checking the file");
+  return d;
+}
+
+void stamp_integrity_header(const std::filesystem::path& file, const Ctx& c) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  if (!f) c.fail("", "cannot reopen the written file to add its checksum");
+  const PayloadDigest d = digest_payload(f, c);
+  std::string header(kHeaderMagic);
+  header += "payload-bytes " + std::to_string(d.bytes) + "\ncrc32 " + hex32(d.crc) +
+            "\nHDF5 file with a 512-byte user block; the CRC-32 (zlib) covers bytes 512 to the end.\n";
+  header.resize(kUserBlockBytes, '\0');
+  f.clear();
+  f.seekp(0);
+  f.write(header.data(), static_cast<std::streamsize>(header.size()));
+  f.flush();
+  if (!f) c.fail("", "cannot write the checksum header");
+}
+
+enum class Integrity { verified, no_header, mismatch };
+
+struct IntegrityCheck {
+  Integrity state = Integrity::no_header;
+  std::string detail;
+};
+
+/// Reads "KEY <value>\n" at `pos` of the header; false if the line is not exactly that.
+bool header_field(std::string_view header, std::size_t& pos, std::string_view key, std::string_view& value) {
+  if (header.substr(pos, key.size()) != key || pos + key.size() >= header.size() || header[pos + key.size()] != ' ')
+    return false;
+  const std::size_t start = pos + key.size() + 1, end = header.find('\n', start);
+  if (end == std::string_view::npos) return false;
+  value = header.substr(start, end - start);
+  pos = end + 1;
+  return true;
+}
+
+IntegrityCheck check_integrity(const std::filesystem::path& path, const Ctx& c) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) c.fail("", "cannot open for reading");
+  std::string header(kUserBlockBytes, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(header.size()));
+  const auto got_header = static_cast<std::size_t>(in.gcount());
+  if (got_header < kHeaderMagic.size() || header.compare(0, kHeaderMagic.size(), kHeaderMagic) != 0)
+    return {Integrity::no_header, "no matopt checksum header"};
+  if (got_header < kUserBlockBytes)
+    return {Integrity::mismatch, "it is shorter than its own " + std::to_string(kUserBlockBytes) + "-byte header"};
+  std::size_t pos = kHeaderMagic.size();
+  std::string_view bytes_text, crc_text;
+  std::uint64_t want_bytes = 0;
+  std::uint32_t want_crc = 0;
+  const std::string_view h(header);
+  const auto parses = [](std::string_view text, auto& out, int base) {
+    const auto r = std::from_chars(text.data(), text.data() + text.size(), out, base);
+    return !text.empty() && r.ec == std::errc() && r.ptr == text.data() + text.size();
+  };
+  if (!header_field(h, pos, "payload-bytes", bytes_text) || !header_field(h, pos, "crc32", crc_text) ||
+      !parses(bytes_text, want_bytes, 10) || crc_text.size() != 8 || !parses(crc_text, want_crc, 16))
+    return {Integrity::mismatch, "its checksum header is damaged"};
+  in.clear();
+  const PayloadDigest got = digest_payload(in, c);
+  if (got.bytes != want_bytes)
+    return {Integrity::mismatch, "it holds " + std::to_string(got.bytes) + " bytes after its header, the header says " +
+                                     std::to_string(want_bytes) + " (truncated or appended to)"};
+  if (got.crc != want_crc)
+    return {Integrity::mismatch, "its CRC-32 is " + hex32(got.crc) + ", the header says " + hex32(want_crc)};
+  return {Integrity::verified, {}};
+}
+
+bool env_flag(const char* name) {
+  const char* v = std::getenv(name);
+  return v && *v && std::string_view(v) != "0";
+}
+
+std::chrono::milliseconds isolated_read_timeout(std::uintmax_t file_bytes) {
+  if (const char* v = std::getenv("MATOPT_HDF5_CHECK_TIMEOUT")) {
+    char* end = nullptr;
+    const double s = std::strtod(v, &end);
+    if (end != v && *end == '\0' && s > 0 && s < 1e6) return std::chrono::milliseconds(static_cast<long long>(s * 1000));
+  }
+  // generous: an intact file reads at hundreds of MB/s, a looping libhdf5 never finishes
+  return std::chrono::milliseconds(60'000 + static_cast<long long>(file_bytes / (16u << 20)) * 1000);
+}
+
+Archive read_archive_file(const Ctx& c, const std::filesystem::path& path, const std::string& format,
+                          std::int64_t max_version) {
   if (H5Fis_hdf5(path.c_str()) <= 0) c.fail("", "not an HDF5 file (expected a matopt '" + format + "' file)");
   Hid file = c.check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "", "cannot open HDF5 file (corrupt or truncated?)");
   Archive root;
@@ -559,6 +656,100 @@ Archive load_archive(const std::filesystem::path& path, const std::string& forma
                    std::to_string(max_version) + "); upgrade matopt");
   if (v < 1) c.fail("", "invalid format version " + std::to_string(v));
   return root;
+}
+
+}  // namespace
+
+void save_archive(const Archive& root, const std::filesystem::path& path, const std::string& format, std::int64_t version) {
+  silence_hdf5();
+  AtomicFile out(path);
+  const Ctx c{path.string()};
+  {
+    Hid fcpl = c.check(H5Pcreate(H5P_FILE_CREATE), H5Pclose, "", "H5Pcreate failed");
+    c.check(H5Pset_userblock(fcpl.get(), kUserBlockBytes), "", "cannot reserve the checksum header");
+    Hid file = c.check(H5Fcreate(out.temp_path().c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT), H5Fclose, "",
+                       "cannot create HDF5 file (check the folder exists and is writable)");
+    write_group(c, file.get(), root, "");
+    write_attrs_recursive(c, file.get(), root, "");
+    Hid g = c.check(H5Oopen(file.get(), "/", H5P_DEFAULT), H5Oclose, "", "cannot open root");
+    for (const char* n : {"format", "version"})
+      if (H5Aexists(g.get(), n) > 0) H5Adelete(g.get(), n);
+    write_string_attr(c, g.get(), "format", format, "");
+    write_attr(c, g.get(), "version", Archive::Attr(version), "");
+    c.check(H5Fflush(file.get(), H5F_SCOPE_GLOBAL), "", "cannot flush HDF5 file");
+  }
+  if (H5Fis_hdf5(out.temp_path().c_str()) <= 0) c.fail("", "written file does not validate as HDF5");
+  stamp_integrity_header(out.temp_path(), c);
+  out.commit();
+}
+
+namespace {
+
+/// A temporary file that is removed when this goes out of scope.
+struct ScratchFile {
+  std::filesystem::path path;
+  ScratchFile() {
+    static std::atomic<unsigned> counter{0};
+    path = std::filesystem::temp_directory_path() /
+           ("matopt-verified-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".h5");
+  }
+  ~ScratchFile() {
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+  }
+};
+
+// libhdf5 1.10 can crash, corrupt memory or loop forever on damaged files (see docs/reliability.md),
+// so a file whose bytes we cannot vouch for (no checksum header: written by another program or by an
+// older matopt) is parsed in a child process, which writes a fresh, checksummed copy of what it read.
+// This process only ever parses that copy; a crash or hang stays in the child.
+Archive load_unverified(const Ctx& c, const std::filesystem::path& path, const std::string& format,
+                        std::int64_t max_version, const std::string& why) {
+  log_debug(path.string() + ": " + why + "; parsing it in a child process");
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  const std::size_t file_bytes = ec ? 0 : static_cast<std::size_t>(size);
+  const ScratchFile copy;
+  const auto outcome = detail::run_isolated(
+      [&]() -> std::string {
+        try {
+          const Archive root = read_archive_file(c, path, format, max_version);
+          save_archive(root, copy.path, format, root.attr_int("version"));
+          return "ok";
+        } catch (const DataError& e) {
+          return std::string("D") + e.what();
+        } catch (const std::exception& e) {
+          return std::string("I") + e.what();
+        }
+      },
+      isolated_read_timeout(file_bytes), (std::size_t{4} << 30) + 16 * file_bytes);
+  if (outcome.kind != detail::IsolatedOutcome::Kind::finished)
+    c.fail("", "is corrupt: libhdf5 " + outcome.describe() + " while reading it (in a separate process, so nothing else was affected)");
+  if (outcome.output.empty()) c.fail("", "is corrupt: reading it in a separate process produced no result");
+  if (outcome.output[0] == 'D') throw DataError(outcome.output.substr(1));
+  if (outcome.output[0] == 'I') throw IOError(outcome.output.substr(1));
+  if (check_integrity(copy.path, c).state != Integrity::verified) c.fail("", "the verified copy of this file is damaged");
+  return read_archive_file(Ctx{path.string()}, copy.path, format, max_version);
+}
+
+}  // namespace
+
+Archive load_archive(const std::filesystem::path& path, const std::string& format, std::int64_t max_version) {
+  silence_hdf5();
+  const Ctx c{path.string()};
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) c.fail("", "no such file");
+  if (std::filesystem::is_directory(path, ec)) c.fail("", "is a directory, expected an HDF5 file");
+  const IntegrityCheck integrity = check_integrity(path, c);
+  if (integrity.state == Integrity::mismatch) {
+    if (!env_flag("MATOPT_IGNORE_CHECKSUM"))
+      c.fail("", "is damaged: " + integrity.detail +
+                     ". It changed after matopt wrote it (disk or copy error, or an edit by another program); restore "
+                     "it from a backup, or set MATOPT_IGNORE_CHECKSUM=1 to try reading it anyway");
+    log_warn(path.string() + ": " + integrity.detail + "; reading it anyway (MATOPT_IGNORE_CHECKSUM is set)");
+  }
+  if (integrity.state != Integrity::verified) return load_unverified(c, path, format, max_version, integrity.detail);
+  return read_archive_file(c, path, format, max_version);
 }
 
 }  // namespace matopt

@@ -16,18 +16,6 @@ namespace matopt {
 
 namespace {
 
-std::string read_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw IOError(path.string() + ": no such file");
-  if (std::filesystem::is_directory(path, ec)) throw IOError(path.string() + ": is a directory, expected a CSV file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IOError(path.string() + ": cannot open for reading");
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) throw IOError(path.string() + ": read error");
-  return std::move(buf).str();
-}
-
 // Incremental RFC 4180 record reader over a text buffer.
 class RecordReader {
  public:
@@ -161,10 +149,6 @@ CsvTable parse_csv(std::string_view text, const std::string& name, const CsvLimi
   return t;
 }
 
-CsvTable read_csv(const std::filesystem::path& path, const CsvLimits& limits) {
-  const std::string text = read_file(path);
-  return parse_csv(text, path.string(), limits);
-}
 
 namespace {
 
@@ -260,6 +244,22 @@ void for_each_csv_row(const std::filesystem::path& path,
   }
   if (!buffer.empty() && !consume(buffer)) return;
   if (!have_header) throw DataError(format_location({name, 0, "", ""}, "empty CSV file (no header row)"));
+}
+
+CsvTable read_csv(const std::filesystem::path& path, const CsvLimits& limits) {
+  // Built on the streaming reader so that an absurd row (a 1 GB line) is refused after
+  // max_record_bytes, not after reading the whole file into memory.
+  CsvTable t;
+  t.file = path.string();
+  for_each_csv_row(
+      path, [&](const std::vector<std::string>& header) { t.header = header; },
+      [&](const std::vector<std::string>& cells, std::size_t line) {
+        t.rows.push_back(cells);
+        t.line_of_row.push_back(line);
+        return true;
+      },
+      limits);
+  return t;
 }
 
 std::string csv_escape(std::string_view cell) {

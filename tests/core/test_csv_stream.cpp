@@ -94,3 +94,29 @@ TEST_CASE("for_each_csv_row stops when asked and reports empty files", "[csv][st
   fs::remove(file);
   fs::remove(empty);
 }
+
+TEST_CASE("read_csv streams: same table as parse_csv, long rows refused at the record limit", "[csv][stream]") {
+  const std::string text = "\xEF\xBB\xBFid,formula\r\n1,\"Fe2O3\"\r\n\r\n2,\"a,\"\"b\"\"\nc\"\n3,\n";
+  const fs::path file = write_temp("read.csv", text);
+  CsvLimits limits;
+  limits.stream_block_bytes = 5;  // many block boundaries inside quotes and CRLF
+  const CsvTable streamed = read_csv(file, limits);
+  const CsvTable whole = parse_csv(text, file.string());
+  CHECK(streamed.file == file.string());
+  CHECK(streamed.header == whole.header);
+  CHECK(streamed.rows == whole.rows);
+  CHECK(streamed.line_of_row == whole.line_of_row);
+  REQUIRE(streamed.rows.size() == 3);
+  CHECK(streamed.rows[1][1] == "a,\"b\"\nc");
+
+  const fs::path long_file = write_temp("read_long.csv", "a,b\n" + std::string(5000, 'x'));  // no newline at all
+  limits.max_record_bytes = 1000;
+  try {
+    (void)read_csv(long_file, limits);
+    FAIL("no error");
+  } catch (const DataError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("read_long.csv") && Catch::Contains("row 2") && Catch::Contains("longer than 1000 bytes"));
+  }
+  fs::remove(file);
+  fs::remove(long_file);
+}

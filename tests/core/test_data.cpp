@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "core/crc32.hpp"
 #include "matopt/core/archive.hpp"
 #include "matopt/core/atomic_file.hpp"
 #include "matopt/core/csv.hpp"
@@ -446,4 +448,90 @@ TEST_CASE("AtomicFile commits by rename and leaves nothing behind on failure", "
   CHECK_THROWS_AS(write_dataset_h5(bad, dir / "bad.h5"), DataError);
   CHECK_THROWS_AS(write_dataset_csv(bad, dir / "bad.csv"), DataError);
   CHECK(dir.entries() == 1);
+}
+
+TEST_CASE("CRC-32 matches zlib's check value and composes across calls", "[archive][integrity]") {
+  const std::string text = "123456789";
+  CHECK(matopt::detail::crc32_update(0, text.data(), text.size()) == 0xCBF43926u);
+  CHECK(matopt::detail::crc32_update(0, nullptr, 0) == 0u);
+  std::string long_text;
+  for (int i = 0; i < 1000; ++i) long_text += static_cast<char>(i * 7 + 3);
+  const std::uint32_t whole = matopt::detail::crc32_update(0, long_text.data(), long_text.size());
+  for (std::size_t cut : {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{501}}) {
+    const std::uint32_t head = matopt::detail::crc32_update(0, long_text.data(), cut);
+    CHECK(matopt::detail::crc32_update(head, long_text.data() + cut, long_text.size() - cut) == whole);
+  }
+}
+
+namespace {
+
+/// Replaces the 8 bytes of `from` (as stored in the file, little-endian double) with those of `to`.
+std::string replace_double(std::string bytes, double from, double to) {
+  std::string a(8, '\0'), b(8, '\0');
+  std::memcpy(a.data(), &from, 8);
+  std::memcpy(b.data(), &to, 8);
+  const auto at = bytes.find(a);
+  REQUIRE(at != std::string::npos);
+  REQUIRE(bytes.find(a, at + 1) == std::string::npos);
+  return bytes.replace(at, 8, b);
+}
+
+struct ScopedEnv {
+  std::string name;
+  ScopedEnv(const char* n, const char* value) : name(n) { ::setenv(n, value, 1); }
+  ~ScopedEnv() { ::unsetenv(name.c_str()); }
+};
+
+}  // namespace
+
+TEST_CASE("save_archive stamps a checksum header; load_archive refuses changed files", "[archive][integrity]") {
+  TempDir dir;
+  Archive a;
+  a.set("v", Eigen::VectorXd(Eigen::VectorXd::LinSpaced(50, 1.0, 50.0)));
+  a.child("g").set("marker", Eigen::VectorXd(Eigen::VectorXd::Constant(1, 1234.5678)));
+  save_archive(a, dir / "ok.h5", "fmt", 1);
+  const std::string bytes = read_text(dir / "ok.h5");
+  REQUIRE(bytes.size() > 512);
+  CHECK(bytes.rfind("MATOPT-ARCHIVE 1\npayload-bytes " + std::to_string(bytes.size() - 512) + "\ncrc32 ", 0) == 0);
+  CHECK(bytes.substr(0, 512).find('\0') != std::string::npos);  // the header is padded to the user block
+  CHECK(load_archive(dir / "ok.h5", "fmt", 1).child("g").vector("marker")(0) == 1234.5678);
+
+  // One changed measurement value: readable by libhdf5, but no longer what matopt wrote.
+  write_text(dir / "edited.h5", replace_double(bytes, 1234.5678, 8765.4321));
+  const std::string msg = message_of([&] { load_archive(dir / "edited.h5", "fmt", 1); });
+  CHECK_THAT(msg, Catch::Contains("edited.h5") && Catch::Contains("is damaged") && Catch::Contains("its CRC-32 is") &&
+                      Catch::Contains("MATOPT_IGNORE_CHECKSUM=1"));
+  CHECK_THROWS_AS(load_archive(dir / "edited.h5", "fmt", 1), IOError);
+  {
+    ScopedEnv ignore("MATOPT_IGNORE_CHECKSUM", "1");
+    CHECK(load_archive(dir / "edited.h5", "fmt", 1).child("g").vector("marker")(0) == 8765.4321);
+  }
+
+  write_text(dir / "appended.h5", bytes + "x");
+  CHECK_THAT(message_of([&] { load_archive(dir / "appended.h5", "fmt", 1); }), Catch::Contains("truncated or appended to"));
+  std::string bad_header = bytes;
+  bad_header.replace(bad_header.find("crc32 "), 6, "crc33 ");
+  write_text(dir / "header.h5", bad_header);
+  CHECK_THAT(message_of([&] { load_archive(dir / "header.h5", "fmt", 1); }), Catch::Contains("checksum header is damaged"));
+  write_text(dir / "short.h5", bytes.substr(0, 100));
+  CHECK_THAT(message_of([&] { load_archive(dir / "short.h5", "fmt", 1); }), Catch::Contains("shorter than its own 512-byte header"));
+}
+
+TEST_CASE("files without a checksum header are parsed in a child process first", "[archive][integrity]") {
+  TempDir dir;
+  Archive a;
+  a.set("v", Eigen::VectorXd(Eigen::VectorXd::LinSpaced(7, -3.0, 3.0)));
+  a.child("g").set_attr("name", std::string("x"));
+  save_archive(a, dir / "ok.h5", "fmt", 1);
+  // Without the header (as another program or an older matopt writes) the content is still read whole.
+  const std::string legacy = std::string(512, '\0') + read_text(dir / "ok.h5").substr(512);
+  write_text(dir / "legacy.h5", legacy);
+  const Archive back = load_archive(dir / "legacy.h5", "fmt", 1);
+  CHECK(back.vector("v") == a.vector("v"));
+  CHECK(back.child("g").attr_string("name") == "x");
+  // Errors found in the child keep their type and message.
+  CHECK_THAT(message_of([&] { load_archive(dir / "legacy.h5", "other", 1); }),
+             Catch::Contains("legacy.h5") && Catch::Contains("is a 'fmt' file, expected 'other'"));
+  CHECK_THROWS_AS(load_archive(dir / "legacy.h5", "other", 1), IOError);
+  CHECK(read_text(dir / "legacy.h5") == legacy);  // reading never rewrites the file
 }
