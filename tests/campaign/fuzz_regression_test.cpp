@@ -41,4 +41,5 @@ TEST_CASE("corrupted campaign files throw typed errors, never crash", "[fuzz]") 
   }
   CHECK_THROWS_AS(matopt::Campaign::open(kCorpus / "archive" / "dataset.h5"), matopt::IOError);
   CHECK(matopt::Campaign::open(kCorpus / "archive" / "campaign.h5").measurements().size() == 2);
+  CHECK(matopt::Campaign::open(kCorpus / "archive" / "campaign_checksummed.h5").measurements().size() == 2);
 }
