@@ -165,8 +165,10 @@ void register_bench_matbench(CLI::App& bench, Context& ctx) {
   cmd->add_option("--features", args->features, "Feature spec, e.g. magpie+stoichiometry+valence_orbital; several separated by ',' are candidates chosen per fold by inner CV")
       ->capture_default_str();
   cmd->add_option("--transform", args->transform,
-                  "Regression target transform: none | log1p | auto (auto: chosen per fold by inner CV)")
-      ->check(CLI::IsMember({"none", "log1p", "auto"}))
+                  "Regression target transform: none | log1p | hurdle (zero-inflated targets: P(y > 0) model + "
+                  "log1p model of the y > 0 rows) | auto (chosen per fold by inner CV; hurdle is a candidate when "
+                  ">= 5 % of the training targets are 0)")
+      ->check(CLI::IsMember({"none", "log1p", "hurdle", "auto"}))
       ->capture_default_str();
   cmd->add_option("--gp-options", args->gp_options, "GP options as JSON (see docs/models.md)");
   cmd->add_option("--ensemble-options", args->ensemble_options, "Deep-ensemble options as JSON");

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "bench/matbench_internal.hpp"
 #include "matopt/bench/matbench.hpp"
@@ -181,6 +182,53 @@ std::unique_ptr<Surrogate> inner_model(const FoldContext& ctx, const Candidate& 
   return make_model(ctx, c.model, seed);
 }
 
+// A fitted candidate. The "hurdle" transform is for zero-inflated targets (band gaps: exactly 0 for
+// every metal, which a single Gaussian cannot describe): `gate` models the label 1{y > 0} and `main`
+// the log1p target of the rows with y > 0 only. Every other candidate is `main` alone.
+struct Fitted {
+  std::unique_ptr<Surrogate> main, gate;
+};
+
+// Fits candidate `c` on (X, y); with `hyper` (inner CV) each model reuses that fit's hyperparameters.
+Fitted fit_candidate(const FoldContext& ctx, const Candidate& c, const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+                     std::uint64_t seed, const Fitted* hyper) {
+  auto make = [&](const std::unique_ptr<Surrogate>* from, std::uint64_t s) {
+    return from ? inner_model(ctx, c, **from, s) : make_model(ctx, c.model, s);
+  };
+  Fitted f;
+  if (c.transform != "hurdle") {
+    f.main = make(hyper ? &hyper->main : nullptr, seed);
+    f.main->fit(X, forward(y, c.transform));
+    return f;
+  }
+  std::vector<Eigen::Index> positive;
+  for (Eigen::Index i = 0; i < y.size(); ++i)
+    if (y[i] > 0) positive.push_back(i);
+  if (positive.size() < 2)
+    throw DataError("the hurdle transform needs at least 2 targets > 0 among the training rows (found " +
+                    std::to_string(positive.size()) + ")");
+  f.gate = make(hyper ? &hyper->gate : nullptr, derive_seed(seed, 7));
+  f.gate->fit(X, (y.array() > 0).cast<double>().matrix());
+  f.main = make(hyper ? &hyper->main : nullptr, seed);
+  f.main->fit(X(positive, Eigen::all), y(positive).array().log1p().matrix());
+  return f;
+}
+
+Pred predict_candidate(const Fitted& f, const Candidate& c, const Eigen::MatrixXd& X, MatbenchTaskType type) {
+  if (c.transform != "hurdle") return backward(f.main->predict(X), c.transform, type);
+  const Prediction gate = f.gate->predict(X);
+  const Eigen::VectorXd gate_sd = gate.std();
+  const Pred pos = backward(f.main->predict(X), "log1p", type);
+  Pred out;
+  out.mean.resize(X.rows());
+  out.std.resize(X.rows());
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    const double p = gate_sd[i] > 0 ? normal_cdf((gate.mean[i] - 0.5) / gate_sd[i]) : (gate.mean[i] > 0.5 ? 1.0 : 0.0);
+    std::tie(out.mean[i], out.std[i]) = matbench_internal::hurdle_median_and_std(p, pos.mean[i], pos.std[i]);
+  }
+  return out;
+}
+
 MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const Eigen::VectorXd& y,
                             const MatbenchFolds& folds, std::size_t k) {
   using Clock = std::chrono::steady_clock;
@@ -226,9 +274,13 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
   } else if (opt.transform == "auto") {
     transforms.push_back("none");
     if (ytr.minCoeff() >= 0) transforms.push_back("log1p");
+    // zero-inflated targets (at least 5 % exactly 0, none negative) also try the hurdle model
+    const auto zeros = (ytr.array() == 0.0).count();
+    if (ytr.minCoeff() >= 0 && zeros >= std::max<Eigen::Index>(2, ytr.size() / 20) && zeros + 2 <= ytr.size())
+      transforms.push_back("hurdle");
   } else {
-    if (opt.transform == "log1p" && ytr.minCoeff() < 0)
-      throw DataError(tag + ": --transform log1p needs targets >= 0, but a training target is " +
+    if ((opt.transform == "log1p" || opt.transform == "hurdle") && ytr.minCoeff() < 0)
+      throw DataError(tag + ": --transform " + opt.transform + " needs targets >= 0, but a training target is " +
                       std::to_string(ytr.minCoeff()));
     transforms.push_back(opt.transform);
   }
@@ -256,17 +308,15 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
 
   std::size_t best = 0;
   double best_score = std::numeric_limits<double>::infinity();
-  std::vector<std::unique_ptr<Surrogate>> fitted(cands.size());
+  std::vector<Fitted> fitted(cands.size());
   std::vector<Pred> inner_pred(cands.size());
   for (std::size_t c = 0; c < cands.size(); ++c) {
     const Candidate& cand = cands[c];
     const Eigen::MatrixXd& Xtr = Xtrs[cand.features];
     const std::string cname = candidate_name(cand, feature_sets);
     const std::uint64_t model_seed = derive_seed(fold_seed, 100 + c);
-    const Eigen::VectorXd t = forward(ytr, cand.transform);
     log_info(tag + ": fitting " + cname + " on the training rows");
-    fitted[c] = make_model(ctx, cand.model, model_seed);
-    fitted[c]->fit(Xtr, t);
+    fitted[c] = fit_candidate(ctx, cand, Xtr, ytr, model_seed, nullptr);
     if (K <= 0) continue;
     // Held-out predictions for every training row.
     Pred& ip = inner_pred[c];
@@ -277,9 +327,9 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
       for (std::size_t i = 0; i < train.size(); ++i)
         (inner_of[i] == s ? held : fit_rows).push_back(static_cast<Eigen::Index>(i));
       if (held.empty() || fit_rows.empty()) continue;
-      auto m = inner_model(ctx, cand, *fitted[c], derive_seed(model_seed, 1 + static_cast<std::uint64_t>(s)));
-      m->fit(Xtr(fit_rows, Eigen::all), t(fit_rows));
-      const Pred p = backward(m->predict(Xtr(held, Eigen::all)), cand.transform, ctx.type);
+      const Fitted m = fit_candidate(ctx, cand, Xtr(fit_rows, Eigen::all), ytr(fit_rows),
+                                     derive_seed(model_seed, 1 + static_cast<std::uint64_t>(s)), &fitted[c]);
+      const Pred p = predict_candidate(m, cand, Xtr(held, Eigen::all), ctx.type);
       ip.mean(held) = p.mean;
       if (ctx.type == MatbenchTaskType::Regression) ip.std(held) = p.std;
       if (p.margin.size() > 0) {
@@ -306,7 +356,7 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
   res.transform = cands[best].transform;
   res.features = feature_sets[cands[best].features];
 
-  Pred p = backward(fitted[best]->predict(Xtes[cands[best].features]), cands[best].transform, ctx.type);
+  Pred p = predict_candidate(fitted[best], cands[best], Xtes[cands[best].features], ctx.type);
   if (ctx.type == MatbenchTaskType::Regression) {
     if (opt.recalibrate && K > 0) {
       const auto [a, b] = matbench_internal::fit_sigma_recalibration(ytr, inner_pred[best].mean, inner_pred[best].std);
@@ -365,8 +415,9 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
                          const MatbenchStartCallback& on_start) {
   if (options.model != "gp" && options.model != "ensemble" && options.model != "auto")
     throw InvalidArgument("unknown model '" + options.model + "' (valid: gp, ensemble, auto)");
-  if (options.transform != "none" && options.transform != "log1p" && options.transform != "auto")
-    throw InvalidArgument("unknown transform '" + options.transform + "' (valid: none, log1p, auto)");
+  if (options.transform != "none" && options.transform != "log1p" && options.transform != "hurdle" &&
+      options.transform != "auto")
+    throw InvalidArgument("unknown transform '" + options.transform + "' (valid: none, log1p, hurdle, auto)");
   if (options.inner_folds == 1 || options.inner_folds < 0)
     throw InvalidArgument("inner folds must be 0 (off) or >= 2 (got " + std::to_string(options.inner_folds) + ")");
   if (options.inner_folds == 0 && (options.model == "auto" || options.transform == "auto"))

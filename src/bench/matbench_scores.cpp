@@ -55,5 +55,14 @@ std::pair<double, double> fit_sigma_recalibration(const Eigen::VectorXd& y, cons
   return {c.a, c.b};
 }
 
+std::pair<double, double> hurdle_median_and_std(double p, double mu, double s) {
+  p = std::clamp(p, 0.0, 1.0);
+  // F(t) = (1 - p) + p·Φ((t - mu)/s) for t >= 0, so F(t) = 1/2 at Φ((t - mu)/s) = (p - 1/2)/p.
+  double median = 0.0;
+  if (p > 0.5) median = std::max(0.0, mu + s * normal_quantile(std::clamp((p - 0.5) / p, 1e-12, 1.0 - 1e-12)));
+  const double m1 = p * mu, m2 = p * (s * s + mu * mu);
+  return {median, std::sqrt(std::max(m2 - m1 * m1, 0.0))};
+}
+
 }  // namespace matbench_internal
 }  // namespace matopt

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/matbench_internal.hpp"
 #include "matopt/bench/matbench.hpp"
 #include "matopt/core/composition.hpp"
 #include "matopt/core/error.hpp"
@@ -416,4 +417,65 @@ TEST_CASE("GP classification probabilities are Platt-scaled on inner-CV predicti
   REQUIRE(f.metrics.at("rocauc_matbench") == Approx(f.metrics.at("balanced_accuracy")));
   REQUIRE(f.metrics.at("balanced_accuracy") >= 0.8);
   REQUIRE(std::isfinite(f.metrics.at("log_loss")));
+}
+
+TEST_CASE("hurdle mixture: median and standard deviation derived by hand", "[matbench]") {
+  using matopt::matbench_internal::hurdle_median_and_std;
+  // y = 0 more likely than not: the median is 0
+  CHECK(hurdle_median_and_std(0.3, 2.0, 1.0).first == 0.0);
+  CHECK(hurdle_median_and_std(0.5, 2.0, 1.0).first == 0.0);
+  // p = 1: the positive part alone
+  CHECK(hurdle_median_and_std(1.0, 2.0, 1.0).first == Approx(2.0).margin(1e-9));
+  CHECK(hurdle_median_and_std(1.0, 2.0, 1.0).second == Approx(1.0));
+  // p = 0.75: Φ((t - 2)/1) = 0.25/0.75 = 1/3, Φ⁻¹(1/3) = -0.4307273, t = 1.5692727;
+  // mean 0.75·2 = 1.5, E[y²] = 0.75·(1 + 4) = 3.75, var = 3.75 - 2.25 = 1.5
+  const auto [median, sd] = hurdle_median_and_std(0.75, 2.0, 1.0);
+  CHECK(median == Approx(1.5692727).epsilon(1e-6));
+  CHECK(sd == Approx(std::sqrt(1.5)));
+  // all mass at 0
+  CHECK(hurdle_median_and_std(0.0, 2.0, 1.0).second == 0.0);
+}
+
+TEST_CASE("hurdle transform for zero-inflated targets: exact zeros, chosen by inner CV", "[matbench]") {
+  // y = max(0, 6·x_Fe - 2): exactly 0 for x_Fe <= 1/3 (about half the rows), a ramp above.
+  Dataset data = ternary_dataset(false);
+  for (std::size_t i = 0; i < data.rows(); ++i)
+    data.targets[0].values[i] = std::max(0.0, 6.0 * data.compositions[i].fraction(26) - 2.0);
+  const MatbenchFolds folds = stride_folds(data.rows(), 4);
+  MatbenchOptions opt;
+  opt.features = "fractions";
+  opt.gp_options = R"({"restarts":1,"max_iterations":40})";
+  opt.folds = {1};
+  opt.transform = "hurdle";
+  const MatbenchRun run = run_matbench(data, "y", folds, opt);
+  const MatbenchFoldResult& f = run.folds.at(0);
+  REQUIRE(f.transform == "hurdle");
+  std::size_t exact_zeros = 0, zero_rows = 0;
+  for (Eigen::Index i = 0; i < f.mean.size(); ++i) {
+    CHECK(f.mean[i] >= 0.0);
+    CHECK(std::isfinite(f.std[i]));
+    const double x_fe = data.compositions[f.rows[static_cast<std::size_t>(i)]].fraction(26);
+    if (x_fe < 0.2) {  // well inside the zero region
+      ++zero_rows;
+      exact_zeros += f.mean[i] == 0.0;
+    }
+    INFO("x_Fe " << x_fe << " y " << f.y_true[i] << " predicted " << f.mean[i]);
+    // interior of the positive region (the pure-Fe corner is an extrapolation for the P(y > 0) model)
+    if (x_fe > 0.4 && x_fe < 0.9) CHECK(f.mean[i] == Approx(f.y_true[i]).margin(0.3));
+  }
+  REQUIRE(zero_rows >= 3);
+  CHECK(exact_zeros == zero_rows);
+
+  // auto offers none, log1p and hurdle here (targets >= 0, many exact zeros) and keeps the best
+  opt.transform = "auto";
+  const MatbenchRun a = run_matbench(data, "y", folds, opt);
+  const auto& cv = a.folds.at(0).inner_cv;
+  REQUIRE(cv.size() == 3);
+  const auto best = std::min_element(cv.begin(), cv.end(), [](const auto& l, const auto& r) { return l.second < r.second; });
+  CHECK(best->first == "gp+" + a.folds.at(0).transform);
+  // negative targets cannot use it
+  Dataset shifted = data;
+  for (double& v : shifted.targets[0].values) v -= 1.0;
+  opt.transform = "hurdle";
+  REQUIRE_THROWS_MSG(run_matbench(shifted, "y", folds, opt), DataError, Contains("needs targets >= 0"));
 }
