@@ -54,6 +54,29 @@ double first_reach(const std::vector<double>& curve, double level) {
 
 }  // namespace
 
+std::string retrospective_model_options(const std::string& model, const std::string& user_options) {
+  if (model != "gp") return user_options;
+  nlohmann::json j = nlohmann::json::object();
+  if (user_options.find_first_not_of(" \t\r\n") != std::string::npos) {
+    try {
+      j = nlohmann::json::parse(user_options);
+    } catch (const nlohmann::json::exception& e) {
+      throw InvalidArgument(std::string("bench campaign: --model-options is not valid JSON: ") + e.what());
+    }
+    if (!j.is_object()) throw InvalidArgument("bench campaign: --model-options must be a JSON object");
+  }
+  // A campaign fits its first models on 2, 3, 4... rows. With the GP's defaults (maximum likelihood
+  // for the length scales, a Gamma(1.1, 0.05) prior that pushes the noise up) such fits often explain
+  // every row as noise (signal variance at its floor) or drop inputs (length scales at 1e3), and the
+  // acquisition then ranks the pool on nothing. Priors for the few-point regime instead: log noise
+  // ~ N(-4, 1) (BoTorch's default since 0.12) and Gamma(3, 6) length scales on a unit-range input
+  // (BoTorch's classic prior), i.e. Gamma(3, 1.73) in standardized units (a uniform column's sd is
+  // 0.29 of its range). Options the user sets win.
+  if (!j.contains("noise_prior")) j["noise_prior"] = nlohmann::json::array({"lognormal", -4.0, 1.0});
+  if (!j.contains("length_scale_prior")) j["length_scale_prior"] = nlohmann::json::array({"gamma", 3.0, 1.73});
+  return j.dump();
+}
+
 RetrospectivePool load_retrospective_pool(const std::filesystem::path& csv, const std::filesystem::path& config) {
   nlohmann::json cfg;
   {
@@ -187,6 +210,8 @@ RetrospectiveResult run_retrospective(const RetrospectivePool& pool, const Retro
   RetrospectiveResult res;
   res.dataset = pool.name;
   res.options = opt;
+  const std::string model_options = retrospective_model_options(opt.model, opt.model_options);
+  res.model_options = model_options;
   res.pool_size = n;
   const Eigen::MatrixXd Yo = oriented(pool);
   const auto m = Yo.cols();
@@ -271,7 +296,9 @@ RetrospectiveResult run_retrospective(const RetrospectivePool& pool, const Retro
       std::vector<std::unique_ptr<Surrogate>> models;
       std::vector<const Surrogate*> ptrs;
       for (Eigen::Index k = 0; k < m; ++k) {
-        models.push_back(make_surrogate(opt.model, opt.model_options, derive_seed(it_seed, static_cast<std::uint64_t>(k))));
+        models.push_back(make_surrogate(opt.model, model_options, derive_seed(it_seed, static_cast<std::uint64_t>(k))));
+        // The pool is the domain: scale inputs by it, not by the first few measured rows.
+        models.back()->set_input_reference(pool.X);
         models.back()->fit(Xs, Ys.col(k));
         ptrs.push_back(models.back().get());
       }
@@ -364,6 +391,7 @@ std::string RetrospectiveResult::to_json() const {
                   {"strategy", options.strategy},      {"ucb_beta", options.ucb_beta},
                   {"model", options.model},
                   {"model_options", options.model_options}, {"seed", options.seed}};
+  j["model_options_used"] = model_options;  // the user's plus the few-point priors
   j["pool_size"] = pool_size;
   j["multi_objective"] = multi_objective;
   j["metric"] = multi_objective ? "hypervolume of the measured set" : "fraction of the top set found (Top%)";

@@ -175,7 +175,7 @@ GPOptions GPOptions::from_json(const std::string& text) {
   if (!j.is_object()) throw InvalidArgument("GP options: expected a JSON object, got '" + text + "'");
   static const char* kKeys =
       "kernel, restarts, max_iterations, optimize_subset, max_exact, large_n, threads, optimize, noise_prior, "
-      "length_scales, "
+      "length_scale_prior, length_scales, "
       "signal_variance, noise_variance, min_length_scale, max_length_scale, min_signal_variance, "
       "max_signal_variance, min_noise_variance, max_noise_variance";
   try {
@@ -190,7 +190,33 @@ GPOptions GPOptions::from_json(const std::string& text) {
       else if (key == "large_n") o.large_n = v.get<std::string>();
       else if (key == "threads") o.threads = v.get<int>();
       else if (key == "optimize") o.optimize = v.get<bool>();
-      else if (key == "noise_prior") o.noise_prior = v.get<bool>();
+      else if (key == "noise_prior") {
+        // true (Gamma(1.1, 0.05)), false / "none", or [kind, a, b] with kind "gamma" or "lognormal".
+        if (v.is_boolean()) {
+          o.noise_prior = v.get<bool>();
+        } else if (v.is_string() && v.get<std::string>() == "none") {
+          o.noise_prior = false;
+        } else {
+          if (!v.is_array() || v.size() != 3)
+            throw InvalidArgument("GP options: noise_prior must be true, false, \"none\", [\"gamma\", shape, rate] or "
+                                  "[\"lognormal\", mu, sigma]");
+          o.noise_prior = true;
+          o.noise_prior_kind = v[0].get<std::string>();
+          o.noise_prior_a = v[1].get<double>();
+          o.noise_prior_b = v[2].get<double>();
+        }
+      }
+      else if (key == "length_scale_prior") {
+        // "none", or [kind, a, b] with kind "gamma" or "lognormal".
+        if (v.is_string() && v.get<std::string>() == "none") {
+          o.length_scale_prior = "none";
+        } else {
+          if (!v.is_array() || v.size() != 3) throw InvalidArgument("GP options: length_scale_prior must be \"none\", [\"gamma\", shape, rate] or [\"lognormal\", mu, sigma]");
+          o.length_scale_prior = v[0].get<std::string>();
+          o.length_scale_prior_a = v[1].get<double>();
+          o.length_scale_prior_b = v[2].get<double>();
+        }
+      }
       else if (key == "length_scales") {
         if (v.is_number()) o.length_scales = {v.get<double>()};
         else o.length_scales = v.get<std::vector<double>>();
@@ -223,6 +249,20 @@ GPOptions GPOptions::from_json(const std::string& text) {
     if (!(l > 0.0 && std::isfinite(l))) throw InvalidArgument("GP options: length_scales must be positive");
   if (!(o.signal_variance > 0.0) || !(o.noise_variance > 0.0))
     throw InvalidArgument("GP options: signal_variance and noise_variance must be positive");
+  if (o.noise_prior_kind != "gamma" && o.noise_prior_kind != "lognormal")
+    throw InvalidArgument("GP options: noise_prior kind must be gamma or lognormal, got '" + o.noise_prior_kind + "'");
+  if (!(std::isfinite(o.noise_prior_a) && std::isfinite(o.noise_prior_b) && o.noise_prior_b > 0.0 &&
+        (o.noise_prior_kind == "lognormal" || o.noise_prior_a > 0.0)))
+    throw InvalidArgument("GP options: noise_prior needs shape > 0 and rate > 0 (gamma) or a finite mu and sigma > 0 "
+                          "(lognormal)");
+  if (o.length_scale_prior != "none" && o.length_scale_prior != "gamma" && o.length_scale_prior != "lognormal")
+    throw InvalidArgument("GP options: length_scale_prior kind must be none, gamma or lognormal, got '" + o.length_scale_prior + "'");
+  if (o.length_scale_prior == "gamma" && !(o.length_scale_prior_a > 0.0 && o.length_scale_prior_b > 0.0 &&
+                                           std::isfinite(o.length_scale_prior_a) && std::isfinite(o.length_scale_prior_b)))
+    throw InvalidArgument("GP options: a gamma length_scale_prior needs shape > 0 and rate > 0");
+  if (o.length_scale_prior == "lognormal" && !(std::isfinite(o.length_scale_prior_a) && o.length_scale_prior_b > 0.0 &&
+                                               std::isfinite(o.length_scale_prior_b)))
+    throw InvalidArgument("GP options: a lognormal length_scale_prior needs a finite mu and sigma > 0");
   return o;
 }
 
@@ -236,7 +276,14 @@ std::string GPOptions::to_json() const {
   j["large_n"] = large_n;
   j["threads"] = threads;
   j["optimize"] = optimize;
-  j["noise_prior"] = noise_prior;
+  // The default prior is written as `true`, as before priors could be chosen, so such files stay
+  // readable by older versions.
+  const bool default_noise_prior = noise_prior_kind == "gamma" && noise_prior_a == 1.1 && noise_prior_b == 0.05;
+  if (!noise_prior || default_noise_prior) j["noise_prior"] = noise_prior;
+  else j["noise_prior"] = nlohmann::json::array({noise_prior_kind, noise_prior_a, noise_prior_b});
+  // Written only when set, so models saved without a prior stay readable by older versions.
+  if (length_scale_prior != "none")
+    j["length_scale_prior"] = nlohmann::json::array({length_scale_prior, length_scale_prior_a, length_scale_prior_b});
   j["length_scales"] = length_scales;
   j["signal_variance"] = signal_variance;
   j["noise_variance"] = noise_variance;
@@ -311,14 +358,33 @@ GaussianProcess::GaussianProcess(GPOptions options, std::uint64_t seed)
     : options_(std::move(options)), seed_(seed) {}
 GaussianProcess::~GaussianProcess() = default;
 GaussianProcess::GaussianProcess(const GaussianProcess& o)
-    : options_(o.options_), seed_(o.seed_), state_(o.state_ ? std::make_unique<State>(*o.state_) : nullptr) {}
+    : options_(o.options_),
+      seed_(o.seed_),
+      ref_mean_(o.ref_mean_),
+      ref_scale_(o.ref_scale_),
+      state_(o.state_ ? std::make_unique<State>(*o.state_) : nullptr) {}
 GaussianProcess& GaussianProcess::operator=(const GaussianProcess& o) {
   if (this != &o) {
     options_ = o.options_;
     seed_ = o.seed_;
+    ref_mean_ = o.ref_mean_;
+    ref_scale_ = o.ref_scale_;
     state_ = o.state_ ? std::make_unique<State>(*o.state_) : nullptr;
   }
   return *this;
+}
+
+void GaussianProcess::set_input_reference(const MatrixXd& reference) {
+  if (reference.size() == 0) {
+    ref_mean_.resize(0);
+    ref_scale_.resize(0);
+    return;
+  }
+  check_finite_matrix(reference, "GP input reference");
+  ref_mean_ = reference.colwise().mean().transpose();
+  ref_scale_.resize(reference.cols());
+  for (Index c = 0; c < reference.cols(); ++c)
+    ref_scale_[c] = std::sqrt((reference.col(c).array() - ref_mean_[c]).square().mean());
 }
 
 bool GaussianProcess::is_fitted() const noexcept { return state_ != nullptr; }
@@ -426,9 +492,21 @@ void GaussianProcess::fit(const MatrixXd& X_in, const VectorXd& y_in, const Vect
   st->input_dim = X.cols();
   st->x_mean = X.colwise().mean().transpose();
   st->x_scale = VectorXd::Ones(X.cols());
+  if (ref_mean_.size() != 0 && ref_mean_.size() != X.cols())
+    throw DataError("GP fit: X has " + std::to_string(X.cols()) + " columns but the input reference has " +
+                    std::to_string(ref_mean_.size()));
+  auto varies = [](double sd, double mean) { return sd > 1e-12 * std::max(1.0, std::abs(mean)); };
   for (Index c = 0; c < X.cols(); ++c) {
+    // The domain's own spread when known: a few training rows give an unstable scale, and a column
+    // they happen not to vary is still informative about the rest of the domain.
+    if (ref_mean_.size() != 0 && varies(ref_scale_[c], ref_mean_[c])) {
+      st->x_mean[c] = ref_mean_[c];
+      st->x_scale[c] = ref_scale_[c];
+      st->active.push_back(c);
+      continue;
+    }
     const double sd = std::sqrt((X.col(c).array() - st->x_mean[c]).square().mean());
-    if (sd > 1e-12 * std::max(1.0, std::abs(st->x_mean[c]))) {
+    if (varies(sd, st->x_mean[c])) {
       st->x_scale[c] = sd;
       st->active.push_back(c);
     }
@@ -504,16 +582,43 @@ void GaussianProcess::fit(const MatrixXd& X_in, const VectorXd& y_in, const Vect
       // Minimize −LML / n so tolerances do not depend on the data size.
       const double scale = 1.0 / static_cast<double>(Zo.rows());
       const bool prior = options_.noise_prior;
+      const bool prior_gamma = options_.noise_prior_kind == "gamma";
+      const double np_a = options_.noise_prior_a, np_b = options_.noise_prior_b;
+      const int ls_prior = options_.length_scale_prior == "gamma" ? 1 : options_.length_scale_prior == "lognormal" ? 2 : 0;
+      const double ls_a = options_.length_scale_prior_a, ls_b = options_.length_scale_prior_b;
+      const double ls_mu = ls_a + 0.5 * std::log(static_cast<double>(std::max<Index>(d, 1)));
       auto f = [&](const VectorXd& th, VectorXd& g) {
         double v = lml_and_gradient(kern, Zo, to, ko, th, &g);
         if (!std::isfinite(v)) return std::numeric_limits<double>::infinity();
-        if (prior) {
-          // Gamma(1.1, 0.05) on the standardized noise variance, as a density over log σn²:
-          // 1.1·θ − 0.05·e^θ. Weak, but it stops the noise collapsing to its floor when a few short
-          // ARD length scales can interpolate the training rows.
+        if (prior && prior_gamma) {
+          // Gamma(a, b) (default 1.1, 0.05) on the standardized noise variance, as a density over
+          // log σn²: a·θ − b·e^θ. Weak, but it stops the noise collapsing to its floor when a few
+          // short ARD length scales can interpolate the training rows.
           const double e = std::exp(th[d + 1]);
-          v += 1.1 * th[d + 1] - 0.05 * e;
-          g[d + 1] += 1.1 - 0.05 * e;
+          v += np_a * th[d + 1] - np_b * e;
+          g[d + 1] += np_a - np_b * e;
+        } else if (prior) {
+          // log σn² ~ N(a, b²). With (-4, 1) (BoTorch's default since 0.12, Hvarfner et al. 2024) it
+          // favours small noise; the gamma prior above instead pushes the noise up, which with a
+          // handful of rows explains them as pure noise (signal variance at its floor).
+          const double z = (th[d + 1] - np_a) / np_b;
+          v -= 0.5 * z * z;
+          g[d + 1] -= z / np_b;
+        }
+        for (Index k = 0; k < d && ls_prior != 0; ++k) {
+          if (ls_prior == 1) {
+            // Gamma(a, b) on l = e^θ, as a density over θ: a·θ − b·e^θ.
+            const double e = std::exp(th[k]);
+            v += ls_a * th[k] - ls_b * e;
+            g[k] += ls_a - ls_b * e;
+          } else {
+            // log l ~ N(mu + ½ log d, sigma²): standardized distances grow like sqrt(d), so the
+            // typical length scale does too (Hvarfner et al. 2024, "Vanilla BO performs great in
+            // high dimensions").
+            const double z = (th[k] - ls_mu) / ls_b;
+            v -= 0.5 * z * z;
+            g[k] -= z / ls_b;
+          }
         }
         g *= -scale;
         return -v * scale;

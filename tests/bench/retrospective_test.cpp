@@ -8,7 +8,10 @@
 #include <fstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "matopt/bench/retrospective.hpp"
+#include "matopt/models/surrogate.hpp"
 #include "matopt/core/error.hpp"
 
 namespace fs = std::filesystem;
@@ -97,4 +100,21 @@ TEST_CASE("retrospective campaigns: Top%, EF and AF follow their definitions", "
   // Budget larger than the pool is refused.
   o.budget = 41;
   CHECK_THROWS_AS(run_retrospective(p, o), InvalidArgument);
+}
+
+TEST_CASE("retrospective campaigns add few-point GP priors unless the options set them", "[retrospective]") {
+  const auto j = nlohmann::json::parse(retrospective_model_options("gp", R"({"restarts": 1})"));
+  CHECK(j.at("restarts") == 1);
+  CHECK(j.at("noise_prior") == nlohmann::json::array({"lognormal", -4.0, 1.0}));
+  CHECK(j.at("length_scale_prior") == nlohmann::json::array({"gamma", 3.0, 1.73}));
+  const auto user = nlohmann::json::parse(
+      retrospective_model_options("gp", R"({"noise_prior": true, "length_scale_prior": "none"})"));
+  CHECK(user.at("noise_prior") == true);
+  CHECK(user.at("length_scale_prior") == "none");
+  CHECK(nlohmann::json::parse(retrospective_model_options("gp", "")).size() == 2);
+  CHECK(retrospective_model_options("ensemble", R"({"members": 3})") == R"({"members": 3})");
+  CHECK_THROWS_AS(retrospective_model_options("gp", "[1]"), InvalidArgument);
+  CHECK_THROWS_AS(retrospective_model_options("gp", "{"), InvalidArgument);
+  // The options are valid GP options.
+  CHECK_NOTHROW(make_surrogate("gp", retrospective_model_options("gp", "")));
 }

@@ -284,3 +284,119 @@ TEST_CASE("GP options from JSON and the registry", "[gp]") {
   CHECK_THROWS_AS(make_surrogate("forest"), InvalidArgument);
   CHECK_THROWS_WITH(make_surrogate("forest"), Catch::Contains("gp") && Catch::Contains("ensemble"));
 }
+
+TEST_CASE("GP length-scale prior keeps weakly visible inputs in the model", "[gp]") {
+  // 12 points in 4-D; y depends strongly on x1 and only weakly (quadratically) on x2..x4, too weakly
+  // for 12 points to show. Maximum likelihood sends at least one of those length scales to its upper
+  // bound (the input is dropped); the log-normal prior keeps every one finite.
+  Rng rng(7);
+  const int n = 12, d = 4;
+  MatrixXd X(n, d);
+  VectorXd y(n);
+  for (int i = 0; i < n; ++i) {
+    for (int k = 0; k < d; ++k) X(i, k) = uniform01(rng);
+    y[i] = std::sin(3.0 * X(i, 0));
+    for (int k = 1; k < d; ++k) y[i] += 0.05 * (X(i, k) - 0.5) * (X(i, k) - 0.5);
+  }
+  GPOptions plain;
+  plain.threads = 1;
+  plain.restarts = 4;
+  GaussianProcess ml(plain, 3);
+  ml.fit(X, y);
+  CHECK(ml.length_scales().tail(d - 1).maxCoeff() > 0.9 * plain.max_length_scale);
+
+  GPOptions with_prior = GPOptions::from_json(R"({"restarts": 4, "threads": 1, "length_scale_prior": ["lognormal", 2.0, 0.75]})");
+  GaussianProcess map(with_prior, 3);
+  map.fit(X, y);
+  CHECK(map.length_scales().maxCoeff() < 100.0);
+  CHECK(map.length_scales()[0] < map.length_scales().tail(d - 1).minCoeff());
+
+  // A very tight prior pins the length scales at its centre, exp(mu + ½ log d) (the prior is a
+  // density over log l), which checks the prior's value and gradient together.
+  GPOptions tight = GPOptions::from_json(R"({"restarts": 1, "threads": 1, "length_scale_prior": ["lognormal", 0.5, 0.01]})");
+  GaussianProcess pinned(tight, 3);
+  pinned.fit(X, y);
+  const double mode = std::exp(0.5 + 0.5 * std::log(static_cast<double>(d)));
+  for (int k = 0; k < d; ++k) CHECK(pinned.length_scales()[k] == Approx(mode).epsilon(0.01));
+
+  // Gamma(a, b) on l has its mode, as a density over log l, at a / b.
+  GaussianProcess gamma(GPOptions::from_json(R"({"restarts": 1, "threads": 1, "length_scale_prior": ["gamma", 4000, 1000]})"), 3);
+  gamma.fit(X, y);
+  for (int k = 0; k < d; ++k) CHECK(gamma.length_scales()[k] == Approx(4.0).epsilon(0.01));
+
+  // Options: JSON round trip and errors.
+  CHECK(GPOptions::from_json(with_prior.to_json()).length_scale_prior == "lognormal");
+  CHECK(GPOptions::from_json(with_prior.to_json()).length_scale_prior_b == 0.75);
+  CHECK(GPOptions::from_json(plain.to_json()).length_scale_prior == "none");
+  CHECK(plain.to_json().find("length_scale_prior") == std::string::npos);
+  CHECK_THROWS_WITH(GPOptions::from_json(R"({"length_scale_prior": ["cauchy", 1, 1]})"), Catch::Contains("gamma"));
+  CHECK_THROWS_AS(GPOptions::from_json(R"({"length_scale_prior": ["gamma", 3, 0]})"), InvalidArgument);
+  CHECK_THROWS_AS(GPOptions::from_json(R"({"length_scale_prior": ["lognormal", 1]})"), InvalidArgument);
+}
+
+TEST_CASE("GP noise_prior accepts gamma and lognormal priors and round-trips through JSON", "[gp]") {
+  const GPOptions d = GPOptions::from_json("");
+  CHECK(d.noise_prior);
+  CHECK(d.noise_prior_kind == "gamma");
+  CHECK(d.to_json().find("\"noise_prior\":true") != std::string::npos);  // readable by older versions
+  const GPOptions ln = GPOptions::from_json(R"({"noise_prior": ["lognormal", -4, 1]})");
+  CHECK(ln.noise_prior);
+  CHECK(ln.noise_prior_kind == "lognormal");
+  CHECK(ln.noise_prior_a == -4.0);
+  const GPOptions back = GPOptions::from_json(ln.to_json());
+  CHECK(back.noise_prior_kind == "lognormal");
+  CHECK(back.noise_prior_b == 1.0);
+  CHECK_FALSE(GPOptions::from_json(R"({"noise_prior": "none"})").noise_prior);
+  CHECK_FALSE(GPOptions::from_json(GPOptions::from_json(R"({"noise_prior": false})").to_json()).noise_prior);
+  CHECK_THROWS_AS(GPOptions::from_json(R"({"noise_prior": ["cauchy", 1, 1]})"), InvalidArgument);
+  CHECK_THROWS_AS(GPOptions::from_json(R"({"noise_prior": ["lognormal", -4, 0]})"), InvalidArgument);
+
+  // Three rows: the gamma prior (which pushes the noise up) explains them as noise; the lognormal
+  // prior centred on small noise keeps a signal.
+  const MatrixXd X = (MatrixXd(3, 1) << 0.0, 1.0, 2.0).finished();
+  const VectorXd y = (VectorXd(3) << 0.0, 1.0, 0.2).finished();
+  GPOptions o;
+  o.threads = 1;
+  o.restarts = 1;
+  GaussianProcess gamma(o, 3);
+  gamma.fit(X, y);
+  o.noise_prior_kind = "lognormal";
+  o.noise_prior_a = -4.0;
+  o.noise_prior_b = 1.0;
+  GaussianProcess lognormal(o, 3);
+  lognormal.fit(X, y);
+  CHECK(lognormal.noise_variance() < 0.1);
+  CHECK(lognormal.noise_variance() < gamma.noise_variance());
+  CHECK(lognormal.signal_variance() > lognormal.noise_variance());
+}
+
+TEST_CASE("GP input reference: inputs scaled by the reference rows, columns constant in training kept", "[gp]") {
+  // Two training rows that share x2: scaled by themselves, x2 is dropped; with a reference pool that
+  // varies x2, it stays active and the model is unsure away from the measured x2.
+  const MatrixXd X = (MatrixXd(2, 2) << 0.0, 5.0, 1.0, 5.0).finished();
+  const VectorXd y = (VectorXd(2) << 1.0, 2.0).finished();
+  MatrixXd pool(9, 2);
+  for (int i = 0; i < 9; ++i) pool.row(i) << (i % 3) * 0.5, 4.0 + (i / 3);
+  GaussianProcess plain(fixed_options(KernelType::Matern52, 1.0, 1.0, 1e-4));
+  plain.fit(X, y);
+  CHECK(std::isinf(plain.length_scales()[1]));
+  GaussianProcess ref(fixed_options(KernelType::Matern52, 1.0, 1.0, 1e-4));
+  ref.set_input_reference(pool);
+  ref.fit(X, y);
+  CHECK(std::isfinite(ref.length_scales()[1]));
+  const MatrixXd q = (MatrixXd(2, 2) << 0.0, 5.0, 0.0, 6.0).finished();
+  const Prediction p = ref.predict(q);
+  CHECK(p.epistemic_variance[1] > p.epistemic_variance[0] + 0.1);
+  const Prediction pp = plain.predict(q);
+  CHECK(pp.mean[0] == Approx(pp.mean[1]));  // x2 ignored
+  // Copies keep the reference; an empty matrix restores training-row scaling.
+  GaussianProcess copy(ref);
+  copy.fit(X, y);
+  CHECK(std::isfinite(copy.length_scales()[1]));
+  ref.set_input_reference(MatrixXd());
+  ref.fit(X, y);
+  CHECK(std::isinf(ref.length_scales()[1]));
+  GaussianProcess wrong;
+  wrong.set_input_reference(MatrixXd::Zero(3, 3));
+  CHECK_THROWS_AS(wrong.fit(X, y), DataError);
+}

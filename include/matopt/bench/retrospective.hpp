@@ -40,11 +40,20 @@ struct RetrospectiveOptions {
   int n_initial = 2;
   double top_fraction = 0.05;
   std::string strategy = "ucb";    ///< any batch_strategies() name (GP-UCB, as Liang et al.'s GP-LCB)
-  double ucb_beta = 2.0;           ///< "ucb": mean + sqrt(beta) sd (Liang et al.'s LCB ratio 2 = beta 4)
+  /// "ucb": mean + sqrt(beta) sd. Liang et al.'s LCB is -ratio * mean + sd, i.e. sqrt(beta) =
+  /// 1/ratio: their ratio 1 is beta 1 (ratio 2 would be beta 0.25).
+  double ucb_beta = 1.0;
   std::string model = "gp";
+  /// Surrogate options JSON; for the GP, retrospective_model_options() adds few-point priors where
+  /// these leave them unset.
   std::string model_options;
   std::uint64_t seed = 0;
 };
+
+/// @brief The GP options a retrospective campaign fits with: `user_options` (JSON) plus, where it does
+/// not set them, priors for the few-point regime (log noise variance ~ N(-4, 1); length scales
+/// ~ Gamma(3, 1.73) in standardized units). Other models: `user_options` unchanged.
+std::string retrospective_model_options(const std::string& model, const std::string& user_options);
 
 struct RetrospectiveResult {
   std::string dataset;
@@ -63,6 +72,7 @@ struct RetrospectiveResult {
   std::vector<double> af, bo_median_evals, random_median_evals;
   double pool_hypervolume = 0.0;  ///< multi-objective: hypervolume of the whole pool (the ceiling)
   double seconds = 0.0;
+  std::string model_options;  ///< options the models were fitted with (see retrospective_model_options)
 
   std::string to_json() const;   ///< every repeat's values plus the summary
   std::string summary() const;   ///< a table for the terminal

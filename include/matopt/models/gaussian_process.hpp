@@ -45,6 +45,16 @@ struct GPOptions {
   /// Weak Gamma(1.1, 0.05) prior on the standardized noise variance during optimization (MAP rather
   /// than maximum likelihood); false = plain maximum marginal likelihood.
   bool noise_prior = true;
+  /// Which noise prior when noise_prior is on: "gamma" (Gamma(a, b) on the noise variance; default
+  /// 1.1, 0.05) or "lognormal" (N(a, b²) on its log; e.g. -4, 1 favours small noise).
+  std::string noise_prior_kind = "gamma";
+  double noise_prior_a = 1.1, noise_prior_b = 0.05;
+  /// Prior on every length scale (standardized input units) during optimization: "none", "gamma"
+  /// (Gamma(a, b) on l) or "lognormal" (N(a + 0.5 log d, b^2) on log l, d = active input columns).
+  /// With few points per dimension, maximum likelihood often sends the length scales of weakly
+  /// visible inputs to their upper bound, so the model ignores them; a prior keeps them finite.
+  std::string length_scale_prior = "none";
+  double length_scale_prior_a = 0.0, length_scale_prior_b = 0.0;
   /// Fixed hyperparameters (used when optimize = false; also the first start when non-empty).
   /// length_scales: one per input column (or one value for all); variances in standardized y units.
   std::vector<double> length_scales;
@@ -60,7 +70,8 @@ struct GPOptions {
   std::string to_json() const;
 };
 
-/// @brief Exact GP regression. Inputs are standardized per column (constant columns are dropped),
+/// @brief Exact GP regression. Inputs are standardized per column (by the training rows, or by the
+/// rows given to set_input_reference; constant columns are dropped),
 /// outputs standardized; epistemic variance = latent posterior variance, aleatoric = noise variance.
 class GaussianProcess final : public Surrogate {
  public:
@@ -74,6 +85,9 @@ class GaussianProcess final : public Surrogate {
            const Eigen::VectorXd& noise_variance = Eigen::VectorXd()) override;
   Prediction predict(const Eigen::MatrixXd& X) const override;
   Eigen::MatrixXd sample_joint(const Eigen::MatrixXd& X, int n_samples, std::uint64_t seed) const override;
+  /// Inputs are then centred and scaled by the reference rows' column means and standard deviations;
+  /// columns constant there fall back to the training rows' statistics (dropped if constant in both).
+  void set_input_reference(const Eigen::MatrixXd& reference) override;
   void save(Archive& out) const override;
   void load(const Archive& in) override;
   bool is_fitted() const noexcept override;
@@ -106,6 +120,7 @@ class GaussianProcess final : public Surrogate {
  private:
   GPOptions options_;
   std::uint64_t seed_;
+  Eigen::VectorXd ref_mean_, ref_scale_;  // from set_input_reference (empty = training rows)
   std::unique_ptr<State> state_;
 };
 
