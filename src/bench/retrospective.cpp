@@ -18,6 +18,7 @@
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
+#include "matopt/models/gaussian_process.hpp"
 #include "matopt/models/surrogate.hpp"
 
 namespace matopt {
@@ -56,25 +57,11 @@ double first_reach(const std::vector<double>& curve, double level) {
 
 std::string retrospective_model_options(const std::string& model, const std::string& user_options) {
   if (model != "gp") return user_options;
-  nlohmann::json j = nlohmann::json::object();
-  if (user_options.find_first_not_of(" \t\r\n") != std::string::npos) {
-    try {
-      j = nlohmann::json::parse(user_options);
-    } catch (const nlohmann::json::exception& e) {
-      throw InvalidArgument(std::string("bench campaign: --model-options is not valid JSON: ") + e.what());
-    }
-    if (!j.is_object()) throw InvalidArgument("bench campaign: --model-options must be a JSON object");
+  try {
+    return gp_options_with_few_point_priors(user_options);  // what `matopt propose` fits with
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(std::string("bench campaign: --model-options: ") + e.what());
   }
-  // A campaign fits its first models on 2, 3, 4... rows. With the GP's defaults (maximum likelihood
-  // for the length scales, a Gamma(1.1, 0.05) prior that pushes the noise up) such fits often explain
-  // every row as noise (signal variance at its floor) or drop inputs (length scales at 1e3), and the
-  // acquisition then ranks the pool on nothing. Priors for the few-point regime instead: log noise
-  // ~ N(-4, 1) (BoTorch's default since 0.12) and Gamma(3, 6) length scales on a unit-range input
-  // (BoTorch's classic prior), i.e. Gamma(3, 1.73) in standardized units (a uniform column's sd is
-  // 0.29 of its range). Options the user sets win.
-  if (!j.contains("noise_prior")) j["noise_prior"] = nlohmann::json::array({"lognormal", -4.0, 1.0});
-  if (!j.contains("length_scale_prior")) j["length_scale_prior"] = nlohmann::json::array({"gamma", 3.0, 1.73});
-  return j.dump();
 }
 
 RetrospectivePool load_retrospective_pool(const std::filesystem::path& csv, const std::filesystem::path& config) {

@@ -16,6 +16,7 @@
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
 #include "matopt/featurize/pipeline.hpp"
+#include "matopt/models/gaussian_process.hpp"
 #include "matopt/models/surrogate.hpp"
 #include "matopt/optimize/pool.hpp"
 #include "matopt/optimize/propose.hpp"
@@ -165,6 +166,9 @@ std::vector<ProposalRecord> Campaign::propose(const CampaignProposeOptions& opti
     }
     const Eigen::MatrixXd X = features(obs_pts);
 
+    // The GP fits a campaign's first rounds on a handful of rows: few-point priors unless set.
+    const std::string model_options =
+        options.model == "gp" ? gp_options_with_few_point_priors(options.model_options) : options.model_options;
     std::vector<std::unique_ptr<Surrogate>> models;
     for (Eigen::Index k = 0; k < outputs_total; ++k) {
       std::vector<Eigen::Index> rows;
@@ -176,7 +180,7 @@ std::vector<ProposalRecord> Campaign::propose(const CampaignProposeOptions& opti
         Xk.row(static_cast<Eigen::Index>(i)) = X.row(rows[i]);
         yk[static_cast<Eigen::Index>(i)] = obs_Y(rows[i], k);
       }
-      auto model = make_surrogate(options.model, options.model_options, derive_seed(round_seed, 1000 + static_cast<std::uint64_t>(k)));
+      auto model = make_surrogate(options.model, model_options, derive_seed(round_seed, 1000 + static_cast<std::uint64_t>(k)));
       model->fit(Xk, yk);
       models.push_back(std::move(model));
     }

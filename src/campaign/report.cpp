@@ -15,6 +15,7 @@
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
 #include "matopt/core/version.hpp"
+#include "matopt/models/gaussian_process.hpp"
 #include "matopt/models/surrogate.hpp"
 
 namespace matopt {
@@ -81,7 +82,8 @@ CvResult cross_validate(const Campaign& c, int output, std::uint64_t seed) {
       ytr[static_cast<Eigen::Index>(i)] = y[train[i]];
     }
     for (std::size_t i = 0; i < test.size(); ++i) Xte.row(static_cast<Eigen::Index>(i)) = X.row(test[i]);
-    auto model = make_surrogate("gp", "", derive_seed(seed, 0xF0 + f));
+    // the same GP settings propose() fits with (few-point priors), so the plots judge that model
+    auto model = make_surrogate("gp", gp_options_with_few_point_priors(""), derive_seed(seed, 0xF0 + f));
     model->fit(Xtr, ytr);
     const Prediction p = model->predict(Xte);
     const Eigen::VectorXd sd = p.std();

@@ -163,6 +163,24 @@ KernelType kernel_from_string(std::string_view name) {
 
 // ---------------------------------------------------------------- options
 
+std::string gp_options_with_few_point_priors(const std::string& options_json) {
+  nlohmann::json j = nlohmann::json::object();
+  if (options_json.find_first_not_of(" \t\r\n") != std::string::npos) {
+    try {
+      j = nlohmann::json::parse(options_json);
+    } catch (const nlohmann::json::exception& e) {
+      throw InvalidArgument(std::string("GP options are not valid JSON: ") + e.what());
+    }
+    if (!j.is_object()) throw InvalidArgument("GP options must be a JSON object, got '" + options_json + "'");
+  }
+  // log noise ~ N(-4, 1) is BoTorch's default since 0.12; Gamma(3, 6) on a unit-range input is its
+  // classic length-scale prior, Gamma(3, 1.73) in our standardized units (a uniform column's sd is
+  // 0.29 of its range). Options the caller sets win.
+  if (!j.contains("noise_prior")) j["noise_prior"] = nlohmann::json::array({"lognormal", -4.0, 1.0});
+  if (!j.contains("length_scale_prior")) j["length_scale_prior"] = nlohmann::json::array({"gamma", 3.0, 1.73});
+  return j.dump();
+}
+
 GPOptions GPOptions::from_json(const std::string& text) {
   GPOptions o;
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return o;

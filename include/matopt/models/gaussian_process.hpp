@@ -70,6 +70,13 @@ struct GPOptions {
   std::string to_json() const;
 };
 
+/// @brief GP options JSON for campaigns, which fit their first models on a handful of rows:
+/// `options_json` plus, where it does not set them, log noise variance ~ N(-4, 1) and length scales
+/// ~ Gamma(3, 1.73) (standardized units). With the plain defaults such fits often explain every row as
+/// noise or drop inputs (length scale at its bound); see docs/campaign.md. Throws InvalidArgument if
+/// `options_json` is not a JSON object.
+std::string gp_options_with_few_point_priors(const std::string& options_json);
+
 /// @brief Exact GP regression. Inputs are standardized per column (by the training rows, or by the
 /// rows given to set_input_reference; constant columns are dropped),
 /// outputs standardized; epistemic variance = latent posterior variance, aleatoric = noise variance.
