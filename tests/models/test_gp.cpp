@@ -400,3 +400,22 @@ TEST_CASE("GP input reference: inputs scaled by the reference rows, columns cons
   wrong.set_input_reference(MatrixXd::Zero(3, 3));
   CHECK_THROWS_AS(wrong.fit(X, y), DataError);
 }
+
+TEST_CASE("campaign GP options add the few-point priors unless set", "[gp]") {
+  const GPOptions d = GPOptions::from_json(gp_options_with_few_point_priors(""));
+  CHECK(d.noise_prior);
+  CHECK(d.noise_prior_kind == "lognormal");
+  CHECK(d.noise_prior_a == -4.0);
+  CHECK(d.noise_prior_b == 1.0);
+  CHECK(d.length_scale_prior == "gamma");
+  CHECK(d.length_scale_prior_a == 3.0);
+  CHECK(d.length_scale_prior_b == 1.73);
+  // the caller's settings win, other keys pass through
+  const GPOptions u = GPOptions::from_json(
+      gp_options_with_few_point_priors(R"({"restarts": 5, "noise_prior": true, "length_scale_prior": "none"})"));
+  CHECK(u.restarts == 5);
+  CHECK(u.noise_prior_kind == "gamma");
+  CHECK(u.length_scale_prior == "none");
+  CHECK_THROWS_AS(gp_options_with_few_point_priors("[1, 2]"), InvalidArgument);
+  CHECK_THROWS_AS(gp_options_with_few_point_priors("{oops"), InvalidArgument);
+}
