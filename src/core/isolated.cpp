@@ -70,7 +70,7 @@ IsolatedOutcome run_isolated(const std::function<std::string()>& work, std::chro
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw IOError(std::string("cannot create a pipe: ") + std::strerror(errno));
   int read_end = fds[0], write_end = fds[1];
-  const std::size_t limit = extra_memory_bytes ? current_address_space_bytes() + extra_memory_bytes : 0;
+  [[maybe_unused]] const std::size_t limit = extra_memory_bytes ? current_address_space_bytes() + extra_memory_bytes : 0;
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int err = errno;
