@@ -22,7 +22,13 @@ export(EXPORT matoptTargets NAMESPACE matopt:: FILE ${PROJECT_BINARY_DIR}/matopt
 
 configure_package_config_file(cmake/matoptConfig.cmake.in ${PROJECT_BINARY_DIR}/matoptConfig.cmake
   INSTALL_DESTINATION ${MATOPT_CMAKE_DIR})
-write_basic_package_version_file(${PROJECT_BINARY_DIR}/matoptConfigVersion.cmake COMPATIBILITY SameMajorVersion)
+# 0.x: a minor release may break the API/ABI, so find_package(matopt 0.2) accepts only 0.2.*.
+if(PROJECT_VERSION_MAJOR EQUAL 0)
+  set(_matopt_compat SameMinorVersion)
+else()
+  set(_matopt_compat SameMajorVersion)
+endif()
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/matoptConfigVersion.cmake COMPATIBILITY ${_matopt_compat})
 install(FILES ${PROJECT_BINARY_DIR}/matoptConfig.cmake ${PROJECT_BINARY_DIR}/matoptConfigVersion.cmake
   DESTINATION ${MATOPT_CMAKE_DIR})
 

@@ -13,9 +13,9 @@ namespace matopt::matbench_internal {
 std::pair<double, double> fit_sigma_recalibration(const Eigen::VectorXd& y, const Eigen::VectorXd& mean,
                                                   const Eigen::VectorXd& std);
 
-/// The "hurdle" prediction for one row: the zero-inflated mixture (1 - p)·δ(0) + p·N(mu, s²), where p is
-/// P(y > 0). Returns its median (the MAE-optimal point prediction: 0 when p <= 0.5, clipped at 0) and
-/// its standard deviation.
-std::pair<double, double> hurdle_median_and_std(double p, double mu, double s);
+/// The "hurdle" prediction for one row: y = 0 with probability 1 - p, else log(1 + y) ~ N(m, s²).
+/// Returns the mixture's median (the MAE-optimal point prediction; 0 when p <= 0.5) and its standard
+/// deviation (exact moments of the log-normal part).
+std::pair<double, double> hurdle_median_and_std(double p, double m, double s);
 
 }  // namespace matopt::matbench_internal

@@ -218,13 +218,14 @@ Pred predict_candidate(const Fitted& f, const Candidate& c, const Eigen::MatrixX
   if (c.transform != "hurdle") return backward(f.main->predict(X), c.transform, type);
   const Prediction gate = f.gate->predict(X);
   const Eigen::VectorXd gate_sd = gate.std();
-  const Pred pos = backward(f.main->predict(X), "log1p", type);
+  const Prediction pos = f.main->predict(X);  // of log(1 + y), y > 0
+  const Eigen::VectorXd pos_sd = pos.std();
   Pred out;
   out.mean.resize(X.rows());
   out.std.resize(X.rows());
   for (Eigen::Index i = 0; i < X.rows(); ++i) {
     const double p = gate_sd[i] > 0 ? normal_cdf((gate.mean[i] - 0.5) / gate_sd[i]) : (gate.mean[i] > 0.5 ? 1.0 : 0.0);
-    std::tie(out.mean[i], out.std[i]) = matbench_internal::hurdle_median_and_std(p, pos.mean[i], pos.std[i]);
+    std::tie(out.mean[i], out.std[i]) = matbench_internal::hurdle_median_and_std(p, pos.mean[i], pos_sd[i]);
   }
   return out;
 }
@@ -316,26 +317,34 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
     const std::string cname = candidate_name(cand, feature_sets);
     const std::uint64_t model_seed = derive_seed(fold_seed, 100 + c);
     log_info(tag + ": fitting " + cname + " on the training rows");
-    fitted[c] = fit_candidate(ctx, cand, Xtr, ytr, model_seed, nullptr);
-    if (K <= 0) continue;
-    // Held-out predictions for every training row.
     Pred& ip = inner_pred[c];
-    ip.mean.resize(ytr.size());
-    if (ctx.type == MatbenchTaskType::Regression) ip.std.resize(ytr.size());
-    for (int s = 0; s < K; ++s) {
-      std::vector<Eigen::Index> fit_rows, held;
-      for (std::size_t i = 0; i < train.size(); ++i)
-        (inner_of[i] == s ? held : fit_rows).push_back(static_cast<Eigen::Index>(i));
-      if (held.empty() || fit_rows.empty()) continue;
-      const Fitted m = fit_candidate(ctx, cand, Xtr(fit_rows, Eigen::all), ytr(fit_rows),
-                                     derive_seed(model_seed, 1 + static_cast<std::uint64_t>(s)), &fitted[c]);
-      const Pred p = predict_candidate(m, cand, Xtr(held, Eigen::all), ctx.type);
-      ip.mean(held) = p.mean;
-      if (ctx.type == MatbenchTaskType::Regression) ip.std(held) = p.std;
-      if (p.margin.size() > 0) {
-        if (ip.margin.size() == 0) ip.margin = Eigen::VectorXd::Zero(ytr.size());
-        ip.margin(held) = p.margin;
+    try {
+      fitted[c] = fit_candidate(ctx, cand, Xtr, ytr, model_seed, nullptr);
+      if (K <= 0) continue;
+      // Held-out predictions for every training row.
+      ip.mean.resize(ytr.size());
+      if (ctx.type == MatbenchTaskType::Regression) ip.std.resize(ytr.size());
+      for (int s = 0; s < K; ++s) {
+        std::vector<Eigen::Index> fit_rows, held;
+        for (std::size_t i = 0; i < train.size(); ++i)
+          (inner_of[i] == s ? held : fit_rows).push_back(static_cast<Eigen::Index>(i));
+        if (held.empty() || fit_rows.empty()) continue;
+        const Fitted m = fit_candidate(ctx, cand, Xtr(fit_rows, Eigen::all), ytr(fit_rows),
+                                       derive_seed(model_seed, 1 + static_cast<std::uint64_t>(s)), &fitted[c]);
+        const Pred p = predict_candidate(m, cand, Xtr(held, Eigen::all), ctx.type);
+        ip.mean(held) = p.mean;
+        if (ctx.type == MatbenchTaskType::Regression) ip.std(held) = p.std;
+        if (p.margin.size() > 0) {
+          if (ip.margin.size() == 0) ip.margin = Eigen::VectorXd::Zero(ytr.size());
+          ip.margin(held) = p.margin;
+        }
       }
+    } catch (const DataError& e) {
+      // With too few y > 0 rows in an inner split the hurdle cannot be fitted: one candidate fewer,
+      // not a failed run (unless it was the only candidate).
+      if (cand.transform != "hurdle" || cands.size() == 1) throw;
+      log_warn(tag + ": candidate " + cname + " dropped: " + e.what());
+      continue;
     }
     double score;
     if (ctx.type == MatbenchTaskType::Regression) {

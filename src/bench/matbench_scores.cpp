@@ -55,12 +55,15 @@ std::pair<double, double> fit_sigma_recalibration(const Eigen::VectorXd& y, cons
   return {c.a, c.b};
 }
 
-std::pair<double, double> hurdle_median_and_std(double p, double mu, double s) {
+std::pair<double, double> hurdle_median_and_std(double p, double m, double s) {
   p = std::clamp(p, 0.0, 1.0);
-  // F(t) = (1 - p) + p·Φ((t - mu)/s) for t >= 0, so F(t) = 1/2 at Φ((t - mu)/s) = (p - 1/2)/p.
+  // y > 0 part: log(1 + y) ~ N(m, s²). Quantiles survive the monotone map, so the mixture's median
+  // solves (1 - p) + p·Φ((log(1 + t) - m)/s) = 1/2, i.e. t = expm1(m + s·Φ⁻¹((p - 1/2)/p)) for p > 1/2.
   double median = 0.0;
-  if (p > 0.5) median = std::max(0.0, mu + s * normal_quantile(std::clamp((p - 0.5) / p, 1e-12, 1.0 - 1e-12)));
-  const double m1 = p * mu, m2 = p * (s * s + mu * mu);
+  if (p > 0.5) median = std::max(0.0, std::expm1(m + s * normal_quantile(std::clamp((p - 0.5) / p, 1e-12, 1.0 - 1e-12))));
+  // Moments of e^Z - 1 for Z ~ N(m, s²): E = e^(m + s²/2) - 1, E[(e^Z - 1)²] = e^(2m + 2s²) - 2e^(m + s²/2) + 1.
+  const double ez = std::exp(m + 0.5 * s * s), e2z = std::exp(2.0 * m + 2.0 * s * s);
+  const double m1 = p * (ez - 1.0), m2 = p * (e2z - 2.0 * ez + 1.0);
   return {median, std::sqrt(std::max(m2 - m1 * m1, 0.0))};
 }
 

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 
 #include "matopt/core/error.hpp"
 
@@ -66,7 +68,11 @@ std::string IsolatedOutcome::describe() const {
 IsolatedOutcome run_isolated(const std::function<std::string()>& work, std::chrono::milliseconds timeout,
                              std::size_t extra_memory_bytes) {
   // The child writes its result into the pipe; the pipe's end-of-file tells the parent that the child
-  // has exited, so one poll() loop waits for "done or timed out".
+  // has exited, so one poll() loop waits for "done or timed out". One call at a time: a child forked
+  // by a concurrent call would inherit this pipe's write end and delay its end-of-file.
+  static std::mutex one_at_a_time;
+  const std::lock_guard<std::mutex> lock(one_at_a_time);
+  const pid_t parent = ::getpid();
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw IOError(std::string("cannot create a pipe: ") + std::strerror(errno));
   int read_end = fds[0], write_end = fds[1];
@@ -80,6 +86,18 @@ IsolatedOutcome run_isolated(const std::function<std::string()>& work, std::chro
   }
   if (pid == 0) {
     ::close(read_end);
+    // Die with the parent: a child looping inside libhdf5 must not outlive a killed command (it would
+    // hold inherited descriptors, such as the campaign lock, forever).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(4);
+    // Keep only stdio and the pipe: no inherited lock or data file stays open in the child.
+    if (write_end > 3) ::close_range(3, static_cast<unsigned>(write_end) - 1, 0);
+    ::close_range(static_cast<unsigned>(write_end) + 1, ~0U, 0);
+    const rlimit no_core{0, 0};  // a crash is expected here; a core dump of the parent's memory is not
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    const auto cpu_seconds = static_cast<rlim_t>(timeout.count() / 1000 + 2);
+    const rlimit cpu{cpu_seconds, cpu_seconds + 1};
+    ::setrlimit(RLIMIT_CPU, &cpu);
 #ifndef MATOPT_ISOLATED_ASAN
     if (limit) {
       const rlimit rl{limit, limit};

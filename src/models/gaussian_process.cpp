@@ -181,6 +181,41 @@ std::string gp_options_with_few_point_priors(const std::string& options_json) {
   return j.dump();
 }
 
+void GPOptions::validate() const {
+  if (restarts < 1) throw InvalidArgument("GP options: restarts must be >= 1");
+  if (max_iterations < 0) throw InvalidArgument("GP options: max_iterations must be >= 0");
+  if (max_exact < 1) throw InvalidArgument("GP options: max_exact must be >= 1");
+  if (large_n != "subset" && large_n != "error")
+    throw InvalidArgument("GP options: large_n must be 'subset' or 'error', got '" + large_n + "'");
+  auto positive_pair = [](double lo, double hi, const char* name) {
+    if (!(lo > 0.0 && hi >= lo && std::isfinite(hi)))
+      throw InvalidArgument(std::string("GP options: bounds for ") + name + " must satisfy 0 < min <= max");
+  };
+  positive_pair(min_length_scale, max_length_scale, "length_scale");
+  positive_pair(min_signal_variance, max_signal_variance, "signal_variance");
+  positive_pair(min_noise_variance, max_noise_variance, "noise_variance");
+  // +inf is allowed (the input is ignored): a fitted GP reports it for columns it dropped, and fixed
+  // hyperparameters are copied from fitted models.
+  for (double l : length_scales)
+    if (!(l > 0.0)) throw InvalidArgument("GP options: length_scales must be positive");
+  if (!(signal_variance > 0.0) || !(noise_variance > 0.0))
+    throw InvalidArgument("GP options: signal_variance and noise_variance must be positive");
+  if (noise_prior_kind != "gamma" && noise_prior_kind != "lognormal")
+    throw InvalidArgument("GP options: noise_prior kind must be gamma or lognormal, got '" + noise_prior_kind + "'");
+  if (!(std::isfinite(noise_prior_a) && std::isfinite(noise_prior_b) && noise_prior_b > 0.0 &&
+        (noise_prior_kind == "lognormal" || noise_prior_a > 0.0)))
+    throw InvalidArgument("GP options: noise_prior needs shape > 0 and rate > 0 (gamma) or a finite mu and sigma > 0 "
+                          "(lognormal)");
+  if (length_scale_prior != "none" && length_scale_prior != "gamma" && length_scale_prior != "lognormal")
+    throw InvalidArgument("GP options: length_scale_prior kind must be none, gamma or lognormal, got '" + length_scale_prior + "'");
+  if (length_scale_prior == "gamma" && !(length_scale_prior_a > 0.0 && length_scale_prior_b > 0.0 &&
+                                           std::isfinite(length_scale_prior_a) && std::isfinite(length_scale_prior_b)))
+    throw InvalidArgument("GP options: a gamma length_scale_prior needs shape > 0 and rate > 0");
+  if (length_scale_prior == "lognormal" && !(std::isfinite(length_scale_prior_a) && length_scale_prior_b > 0.0 &&
+                                               std::isfinite(length_scale_prior_b)))
+    throw InvalidArgument("GP options: a lognormal length_scale_prior needs a finite mu and sigma > 0");
+}
+
 GPOptions GPOptions::from_json(const std::string& text) {
   GPOptions o;
   if (text.find_first_not_of(" \t\r\n") == std::string::npos) return o;
@@ -251,36 +286,7 @@ GPOptions GPOptions::from_json(const std::string& text) {
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument(std::string("GP options: wrong value type: ") + e.what());
   }
-  if (o.restarts < 1) throw InvalidArgument("GP options: restarts must be >= 1");
-  if (o.max_iterations < 0) throw InvalidArgument("GP options: max_iterations must be >= 0");
-  if (o.max_exact < 1) throw InvalidArgument("GP options: max_exact must be >= 1");
-  if (o.large_n != "subset" && o.large_n != "error")
-    throw InvalidArgument("GP options: large_n must be 'subset' or 'error', got '" + o.large_n + "'");
-  auto positive_pair = [](double lo, double hi, const char* name) {
-    if (!(lo > 0.0 && hi >= lo && std::isfinite(hi)))
-      throw InvalidArgument(std::string("GP options: bounds for ") + name + " must satisfy 0 < min <= max");
-  };
-  positive_pair(o.min_length_scale, o.max_length_scale, "length_scale");
-  positive_pair(o.min_signal_variance, o.max_signal_variance, "signal_variance");
-  positive_pair(o.min_noise_variance, o.max_noise_variance, "noise_variance");
-  for (double l : o.length_scales)
-    if (!(l > 0.0 && std::isfinite(l))) throw InvalidArgument("GP options: length_scales must be positive");
-  if (!(o.signal_variance > 0.0) || !(o.noise_variance > 0.0))
-    throw InvalidArgument("GP options: signal_variance and noise_variance must be positive");
-  if (o.noise_prior_kind != "gamma" && o.noise_prior_kind != "lognormal")
-    throw InvalidArgument("GP options: noise_prior kind must be gamma or lognormal, got '" + o.noise_prior_kind + "'");
-  if (!(std::isfinite(o.noise_prior_a) && std::isfinite(o.noise_prior_b) && o.noise_prior_b > 0.0 &&
-        (o.noise_prior_kind == "lognormal" || o.noise_prior_a > 0.0)))
-    throw InvalidArgument("GP options: noise_prior needs shape > 0 and rate > 0 (gamma) or a finite mu and sigma > 0 "
-                          "(lognormal)");
-  if (o.length_scale_prior != "none" && o.length_scale_prior != "gamma" && o.length_scale_prior != "lognormal")
-    throw InvalidArgument("GP options: length_scale_prior kind must be none, gamma or lognormal, got '" + o.length_scale_prior + "'");
-  if (o.length_scale_prior == "gamma" && !(o.length_scale_prior_a > 0.0 && o.length_scale_prior_b > 0.0 &&
-                                           std::isfinite(o.length_scale_prior_a) && std::isfinite(o.length_scale_prior_b)))
-    throw InvalidArgument("GP options: a gamma length_scale_prior needs shape > 0 and rate > 0");
-  if (o.length_scale_prior == "lognormal" && !(std::isfinite(o.length_scale_prior_a) && o.length_scale_prior_b > 0.0 &&
-                                               std::isfinite(o.length_scale_prior_b)))
-    throw InvalidArgument("GP options: a lognormal length_scale_prior needs a finite mu and sigma > 0");
+  o.validate();
   return o;
 }
 
@@ -373,7 +379,9 @@ struct GaussianProcess::State {
 };
 
 GaussianProcess::GaussianProcess(GPOptions options, std::uint64_t seed)
-    : options_(std::move(options)), seed_(seed) {}
+    : options_(std::move(options)), seed_(seed) {
+  options_.validate();  // options built in C++ get the same checks as JSON ones
+}
 GaussianProcess::~GaussianProcess() = default;
 GaussianProcess::GaussianProcess(const GaussianProcess& o)
     : options_(o.options_),

@@ -421,19 +421,21 @@ TEST_CASE("GP classification probabilities are Platt-scaled on inner-CV predicti
 
 TEST_CASE("hurdle mixture: median and standard deviation derived by hand", "[matbench]") {
   using matopt::matbench_internal::hurdle_median_and_std;
-  // y = 0 more likely than not: the median is 0
-  CHECK(hurdle_median_and_std(0.3, 2.0, 1.0).first == 0.0);
-  CHECK(hurdle_median_and_std(0.5, 2.0, 1.0).first == 0.0);
-  // p = 1: the positive part alone
-  CHECK(hurdle_median_and_std(1.0, 2.0, 1.0).first == Approx(2.0).margin(1e-9));
-  CHECK(hurdle_median_and_std(1.0, 2.0, 1.0).second == Approx(1.0));
-  // p = 0.75: Φ((t - 2)/1) = 0.25/0.75 = 1/3, Φ⁻¹(1/3) = -0.4307273, t = 1.5692727;
-  // mean 0.75·2 = 1.5, E[y²] = 0.75·(1 + 4) = 3.75, var = 3.75 - 2.25 = 1.5
-  const auto [median, sd] = hurdle_median_and_std(0.75, 2.0, 1.0);
-  CHECK(median == Approx(1.5692727).epsilon(1e-6));
-  CHECK(sd == Approx(std::sqrt(1.5)));
+  const double m = std::log(3.0), s = 0.5;  // log(1 + y) ~ N(log 3, 0.25) for y > 0: median of y is 2
+  // y = 0 at least as likely as not: the median is 0
+  CHECK(hurdle_median_and_std(0.3, m, s).first == 0.0);
+  CHECK(hurdle_median_and_std(0.5, m, s).first == 0.0);
+  // p = 1: the log-normal part alone, median expm1(m) = 2;
+  // E[y] = 3·e^(1/8) - 1, E[y²] = 9·e^(1/2) - 6·e^(1/8) + 1, sd = 1.8117016
+  CHECK(hurdle_median_and_std(1.0, m, s).first == Approx(2.0).epsilon(1e-12));
+  CHECK(hurdle_median_and_std(1.0, m, s).second == Approx(1.8117016).epsilon(1e-6));
+  // p = 0.75: Φ((log(1 + t) - m)/s) = 0.25/0.75 = 1/3, Φ⁻¹(1/3) = -0.4307273, t = 3·e^(-0.2153637) - 1
+  // = 1.4187446; mean 0.75·E[y], E[y²] as above: sd = 1.8818071
+  const auto [median, sd] = hurdle_median_and_std(0.75, m, s);
+  CHECK(median == Approx(1.4187446).epsilon(1e-6));
+  CHECK(sd == Approx(1.8818071).epsilon(1e-6));
   // all mass at 0
-  CHECK(hurdle_median_and_std(0.0, 2.0, 1.0).second == 0.0);
+  CHECK(hurdle_median_and_std(0.0, m, s).second == 0.0);
 }
 
 TEST_CASE("hurdle transform for zero-inflated targets: exact zeros, chosen by inner CV", "[matbench]") {

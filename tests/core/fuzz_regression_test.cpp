@@ -62,7 +62,10 @@ TEST_CASE("corrupted dataset/archive files throw IOError or DataError, never cra
 TEST_CASE("files on which libhdf5 loops forever are refused after the child-process time limit", "[fuzz]") {
   // libhdf5 1.10.8 never returns on these (corrupted variable-length strings); without a checksum
   // header they are parsed in a child process that is killed when MATOPT_HDF5_CHECK_TIMEOUT runs out.
-  ::setenv("MATOPT_HDF5_CHECK_TIMEOUT", "1", 1);
+  struct TimeoutEnv {  // restored even when a REQUIRE below fails
+    TimeoutEnv() { ::setenv("MATOPT_HDF5_CHECK_TIMEOUT", "1", 1); }
+    ~TimeoutEnv() { ::unsetenv("MATOPT_HDF5_CHECK_TIMEOUT"); }
+  } timeout_env;
   const auto files = matopt::fuzz::corpus_files(kCorpus / "archive_hang");
   REQUIRE(files.size() == 2);
   for (const auto& file : files) {
@@ -75,7 +78,6 @@ TEST_CASE("files on which libhdf5 loops forever are refused after the child-proc
     }
     CHECK_THAT(message, Catch::Contains(file.filename().string()) && Catch::Contains("did not finish within 1 s"));
   }
-  ::unsetenv("MATOPT_HDF5_CHECK_TIMEOUT");
 }
 
 TEST_CASE("files on which libhdf5 crashes are refused with IOError naming the signal", "[fuzz]") {

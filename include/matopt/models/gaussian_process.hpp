@@ -68,6 +68,9 @@ struct GPOptions {
   /// @brief Parses JSON text (empty = defaults); unknown keys throw InvalidArgument listing valid ones.
   static GPOptions from_json(const std::string& json);
   std::string to_json() const;
+  /// @brief Throws InvalidArgument naming the first invalid field (from_json and the GaussianProcess
+  /// constructor call it).
+  void validate() const;
 };
 
 /// @brief GP options JSON for campaigns, which fit their first models on a handful of rows:

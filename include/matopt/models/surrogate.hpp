@@ -42,13 +42,6 @@ class Surrogate {
   virtual void fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
                    const Eigen::VectorXd& noise_variance = Eigen::VectorXd()) = 0;
 
-  /// @brief Rows that describe the input domain the model will be asked about (the candidate pool,
-  /// or samples of the design space), same columns as X. Models that scale their inputs then take the
-  /// per-column scale from these rows instead of from the training rows, which with a handful of
-  /// measurements are a poor and unstable estimate of it. Applies to later fit() calls; an empty
-  /// matrix restores training-row scaling. Default: ignored.
-  virtual void set_input_reference(const Eigen::MatrixXd& reference) { (void)reference; }
-
   /// @brief Marginal predictions at the rows of X.
   virtual Prediction predict(const Eigen::MatrixXd& X) const = 0;
 
@@ -63,6 +56,14 @@ class Surrogate {
 
   virtual bool is_fitted() const noexcept = 0;
   virtual std::unique_ptr<Surrogate> clone() const = 0;
+
+  /// @brief Rows that describe the input domain the model will be asked about (the candidate pool,
+  /// or samples of the design space), same columns as X. Models that scale their inputs then take the
+  /// per-column scale from these rows instead of from the training rows, which with a handful of
+  /// measurements are a poor and unstable estimate of it. Applies to later fit() calls; an empty
+  /// matrix restores training-row scaling. Default: ignored. (Added in 0.2, after the older virtuals,
+  /// so that their vtable slots stay where they were.)
+  virtual void set_input_reference(const Eigen::MatrixXd& reference) { (void)reference; }
 };
 
 /// @brief Creates an unfitted surrogate by registry name ("gp", "ensemble") from JSON options text
