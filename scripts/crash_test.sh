@@ -6,12 +6,14 @@
 #
 # usage: scripts/crash_test.sh [MATOPT_BINARY]   (default build/bin/matopt)
 # env:   ROUNDS (default 30), SEED (default 1), KILL_PROB (percent of commands killed, default 60),
+#        DELAY_PERCENT (scales the random kill delays, default 100),
 #        PYTHON (a python3 with h5py, default /usr/bin/python3)
 set -euo pipefail
 matopt=$(realpath "${1:-build/bin/matopt}")
 rounds=${ROUNDS:-30}
 seed=${SEED:-1}
 kill_prob=${KILL_PROB:-60}
+delay_percent=${DELAY_PERCENT:-100}  # scales the kill delays: lower it on a fast, idle machine
 python=${PYTHON:-/usr/bin/python3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -38,7 +40,7 @@ check_readable() {
 # run_maybe_killed MAX_DELAY_MS CMD...: runs CMD; with probability KILL_PROB sends SIGKILL after a
 # random delay in [0, MAX_DELAY_MS]. Sets $rc (137 when killed) and bumps $kills.
 run_maybe_killed() {
-  local max_ms=$1; shift
+  local max_ms=$(( $1 * delay_percent / 100 )); shift
   attempts=$((attempts + 1))
   local doom=$((RANDOM % 100)) delay_ms=$(( (RANDOM * 32768 + RANDOM) % (max_ms + 1) ))
   "$@" > cmd.out 2> cmd.err &
