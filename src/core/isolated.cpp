@@ -27,6 +27,9 @@
 #endif
 #endif
 
+// Set by sanitizer runtimes (and used by libFuzzer to save crash inputs); weak, so absent otherwise.
+extern "C" void __sanitizer_set_death_callback(void (*callback)(void)) __attribute__((weak));
+
 namespace matopt::detail {
 
 namespace {
@@ -93,7 +96,11 @@ IsolatedOutcome run_isolated(const std::function<std::string()>& work, std::chro
     // Keep only stdio and the pipe: no inherited lock or data file stays open in the child.
     if (write_end > 3) ::close_range(3, static_cast<unsigned>(write_end) - 1, 0);
     ::close_range(static_cast<unsigned>(write_end) + 1, ~0U, 0);
-    const rlimit no_core{0, 0};  // a crash is expected here; a core dump of the parent's memory is not
+    // A crash here is an expected outcome, reported by the parent: no inherited crash handlers (a
+    // sanitizer's report, a fuzzer saving the input as its own crash), no core dump.
+    for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) ::signal(sig, SIG_DFL);
+    if (&__sanitizer_set_death_callback != nullptr) __sanitizer_set_death_callback(nullptr);
+    const rlimit no_core{0, 0};
     ::setrlimit(RLIMIT_CORE, &no_core);
     const auto cpu_seconds = static_cast<rlim_t>(timeout.count() / 1000 + 2);
     const rlimit cpu{cpu_seconds, cpu_seconds + 1};
