@@ -181,6 +181,42 @@ std::string gp_options_with_few_point_priors(const std::string& options_json) {
   return j.dump();
 }
 
+namespace {
+
+// Both hyperparameter priors ([kind, a, b] options on a log-parameter θ) share these three pieces.
+
+// Reads the [kind, a, b] array of a prior option.
+void parse_prior(const nlohmann::json& v, const std::string& expected, std::string& kind, double& a, double& b) {
+  if (!v.is_array() || v.size() != 3) throw InvalidArgument("GP options: " + expected);
+  kind = v[0].get<std::string>();
+  a = v[1].get<double>();
+  b = v[2].get<double>();
+}
+
+// Parameters of a "gamma" (shape a, rate b) or "lognormal" (mu a, sigma b) prior.
+void check_prior(const std::string& kind, double a, double b, const char* name) {
+  if (kind == "gamma" && !(a > 0.0 && b > 0.0 && std::isfinite(a) && std::isfinite(b)))
+    throw InvalidArgument(std::string("GP options: a gamma ") + name + " needs shape > 0 and rate > 0");
+  if (kind == "lognormal" && !(std::isfinite(a) && b > 0.0 && std::isfinite(b)))
+    throw InvalidArgument(std::string("GP options: a lognormal ") + name + " needs a finite mu and sigma > 0");
+}
+
+// Adds a prior on e^θ to the log-density `v` and its θ-derivative `g`: gamma = Gamma(a, b) on e^θ as a
+// density over θ, a·θ − b·e^θ; otherwise θ ~ N(mu, b²).
+void add_log_prior(bool gamma, double a, double b, double mu, double theta, double& v, double& g) {
+  if (gamma) {
+    const double e = std::exp(theta);
+    v += a * theta - b * e;
+    g += a - b * e;
+  } else {
+    const double z = (theta - mu) / b;
+    v -= 0.5 * z * z;
+    g -= z / b;
+  }
+}
+
+}  // namespace
+
 void GPOptions::validate() const {
   if (restarts < 1) throw InvalidArgument("GP options: restarts must be >= 1");
   if (max_iterations < 0) throw InvalidArgument("GP options: max_iterations must be >= 0");
@@ -202,18 +238,10 @@ void GPOptions::validate() const {
     throw InvalidArgument("GP options: signal_variance and noise_variance must be positive");
   if (noise_prior_kind != "gamma" && noise_prior_kind != "lognormal")
     throw InvalidArgument("GP options: noise_prior kind must be gamma or lognormal, got '" + noise_prior_kind + "'");
-  if (!(std::isfinite(noise_prior_a) && std::isfinite(noise_prior_b) && noise_prior_b > 0.0 &&
-        (noise_prior_kind == "lognormal" || noise_prior_a > 0.0)))
-    throw InvalidArgument("GP options: noise_prior needs shape > 0 and rate > 0 (gamma) or a finite mu and sigma > 0 "
-                          "(lognormal)");
+  check_prior(noise_prior_kind, noise_prior_a, noise_prior_b, "noise_prior");
   if (length_scale_prior != "none" && length_scale_prior != "gamma" && length_scale_prior != "lognormal")
     throw InvalidArgument("GP options: length_scale_prior kind must be none, gamma or lognormal, got '" + length_scale_prior + "'");
-  if (length_scale_prior == "gamma" && !(length_scale_prior_a > 0.0 && length_scale_prior_b > 0.0 &&
-                                           std::isfinite(length_scale_prior_a) && std::isfinite(length_scale_prior_b)))
-    throw InvalidArgument("GP options: a gamma length_scale_prior needs shape > 0 and rate > 0");
-  if (length_scale_prior == "lognormal" && !(std::isfinite(length_scale_prior_a) && length_scale_prior_b > 0.0 &&
-                                               std::isfinite(length_scale_prior_b)))
-    throw InvalidArgument("GP options: a lognormal length_scale_prior needs a finite mu and sigma > 0");
+  check_prior(length_scale_prior, length_scale_prior_a, length_scale_prior_b, "length_scale_prior");
 }
 
 GPOptions GPOptions::from_json(const std::string& text) {
@@ -250,13 +278,9 @@ GPOptions GPOptions::from_json(const std::string& text) {
         } else if (v.is_string() && v.get<std::string>() == "none") {
           o.noise_prior = false;
         } else {
-          if (!v.is_array() || v.size() != 3)
-            throw InvalidArgument("GP options: noise_prior must be true, false, \"none\", [\"gamma\", shape, rate] or "
-                                  "[\"lognormal\", mu, sigma]");
+          parse_prior(v, "noise_prior must be true, false, \"none\", [\"gamma\", shape, rate] or [\"lognormal\", mu, sigma]",
+                      o.noise_prior_kind, o.noise_prior_a, o.noise_prior_b);
           o.noise_prior = true;
-          o.noise_prior_kind = v[0].get<std::string>();
-          o.noise_prior_a = v[1].get<double>();
-          o.noise_prior_b = v[2].get<double>();
         }
       }
       else if (key == "length_scale_prior") {
@@ -264,10 +288,8 @@ GPOptions GPOptions::from_json(const std::string& text) {
         if (v.is_string() && v.get<std::string>() == "none") {
           o.length_scale_prior = "none";
         } else {
-          if (!v.is_array() || v.size() != 3) throw InvalidArgument("GP options: length_scale_prior must be \"none\", [\"gamma\", shape, rate] or [\"lognormal\", mu, sigma]");
-          o.length_scale_prior = v[0].get<std::string>();
-          o.length_scale_prior_a = v[1].get<double>();
-          o.length_scale_prior_b = v[2].get<double>();
+          parse_prior(v, "length_scale_prior must be \"none\", [\"gamma\", shape, rate] or [\"lognormal\", mu, sigma]",
+                      o.length_scale_prior, o.length_scale_prior_a, o.length_scale_prior_b);
         }
       }
       else if (key == "length_scales") {
@@ -616,36 +638,14 @@ void GaussianProcess::fit(const MatrixXd& X_in, const VectorXd& y_in, const Vect
       auto f = [&](const VectorXd& th, VectorXd& g) {
         double v = lml_and_gradient(kern, Zo, to, ko, th, &g);
         if (!std::isfinite(v)) return std::numeric_limits<double>::infinity();
-        if (prior && prior_gamma) {
-          // Gamma(a, b) (default 1.1, 0.05) on the standardized noise variance, as a density over
-          // log σn²: a·θ − b·e^θ. Weak, but it stops the noise collapsing to its floor when a few
-          // short ARD length scales can interpolate the training rows.
-          const double e = std::exp(th[d + 1]);
-          v += np_a * th[d + 1] - np_b * e;
-          g[d + 1] += np_a - np_b * e;
-        } else if (prior) {
-          // log σn² ~ N(a, b²). With (-4, 1) (BoTorch's default since 0.12, Hvarfner et al. 2024) it
-          // favours small noise; the gamma prior above instead pushes the noise up, which with a
-          // handful of rows explains them as pure noise (signal variance at its floor).
-          const double z = (th[d + 1] - np_a) / np_b;
-          v -= 0.5 * z * z;
-          g[d + 1] -= z / np_b;
-        }
-        for (Index k = 0; k < d && ls_prior != 0; ++k) {
-          if (ls_prior == 1) {
-            // Gamma(a, b) on l = e^θ, as a density over θ: a·θ − b·e^θ.
-            const double e = std::exp(th[k]);
-            v += ls_a * th[k] - ls_b * e;
-            g[k] += ls_a - ls_b * e;
-          } else {
-            // log l ~ N(mu + ½ log d, sigma²): standardized distances grow like sqrt(d), so the
-            // typical length scale does too (Hvarfner et al. 2024, "Vanilla BO performs great in
-            // high dimensions").
-            const double z = (th[k] - ls_mu) / ls_b;
-            v -= 0.5 * z * z;
-            g[k] -= z / ls_b;
-          }
-        }
+        // Noise: Gamma(a, b) (default 1.1, 0.05) on the standardized noise variance is weak but stops
+        // the noise collapsing to its floor when a few short ARD length scales can interpolate the
+        // rows; log σn² ~ N(-4, 1) (BoTorch's default since 0.12, Hvarfner et al. 2024) instead favours
+        // small noise, where the gamma prior, with a handful of rows, explains them as pure noise.
+        if (prior) add_log_prior(prior_gamma, np_a, np_b, np_a, th[d + 1], v, g[d + 1]);
+        // Length scales: log-normal centred at mu + ½ log d, since standardized distances grow like
+        // sqrt(d) (Hvarfner et al. 2024, "Vanilla BO performs great in high dimensions").
+        for (Index k = 0; k < d && ls_prior != 0; ++k) add_log_prior(ls_prior == 1, ls_a, ls_b, ls_mu, th[k], v, g[k]);
         g *= -scale;
         return -v * scale;
       };
