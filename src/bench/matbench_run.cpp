@@ -78,6 +78,11 @@ std::string with_threads(const std::string& text, int threads) {
 
 double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
+// P(label > 0.5) for a regression model of a 0/1 label predicting N(mean, sd²).
+double label_probability(double mean, double sd) {
+  return sd > 0 ? normal_cdf((mean - 0.5) / sd) : (mean > 0.5 ? 1.0 : 0.0);
+}
+
 struct Candidate {
   std::size_t features;   // index into the feature-set list
   std::string model;      // gp | ensemble
@@ -145,7 +150,7 @@ Pred backward(const Prediction& p, const std::string& transform, MatbenchTaskTyp
     out.mean.resize(p.size());
     out.margin = (p.mean.array() - 0.5).matrix();
     for (Eigen::Index i = 0; i < p.size(); ++i)
-      out.mean[i] = sd[i] > 0 ? normal_cdf((p.mean[i] - 0.5) / sd[i]) : (p.mean[i] > 0.5 ? 1.0 : 0.0);
+      out.mean[i] = label_probability(p.mean[i], sd[i]);
     return out;
   }
   if (transform == "log1p") {
@@ -224,8 +229,8 @@ Pred predict_candidate(const Fitted& f, const Candidate& c, const Eigen::MatrixX
   out.mean.resize(X.rows());
   out.std.resize(X.rows());
   for (Eigen::Index i = 0; i < X.rows(); ++i) {
-    const double p = gate_sd[i] > 0 ? normal_cdf((gate.mean[i] - 0.5) / gate_sd[i]) : (gate.mean[i] > 0.5 ? 1.0 : 0.0);
-    std::tie(out.mean[i], out.std[i]) = matbench_internal::hurdle_median_and_std(p, pos.mean[i], pos_sd[i]);
+    std::tie(out.mean[i], out.std[i]) =
+        matbench_internal::hurdle_median_and_std(label_probability(gate.mean[i], gate_sd[i]), pos.mean[i], pos_sd[i]);
   }
   return out;
 }
