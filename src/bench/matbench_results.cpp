@@ -97,6 +97,10 @@ void write_matbench_results(const MatbenchRun& run, const std::filesystem::path&
     for (const auto& [k, v] : f.inner_cv) inner[k] = num(v);
     jf["inner_cv"] = inner;
     jf["calibration"] = Json{{"a", num(f.calibration_a)}, {"b", num(f.calibration_b)}};
+    const bool has_dist = f.loc.size() == f.mean.size() && f.scale.size() == f.mean.size() && f.mean.size() > 0;
+    const bool has_gate = has_dist && f.p_positive.size() == f.mean.size();
+    if (has_dist) jf["log_space"] = f.log_space;
+    if (has_gate) jf["gate_calibration"] = Json{{"a", num(f.gate_calibration_a)}, {"b", num(f.gate_calibration_b)}};
     // Keyed by the 0-based dataset row index so that a run can be re-scored without the models.
     Json pred = Json::object();
     const bool has_std = f.std.size() == f.mean.size();
@@ -107,6 +111,11 @@ void write_matbench_results(const MatbenchRun& run, const std::filesystem::path&
       if (run.type == MatbenchTaskType::Regression) {
         p["mean"] = num(f.mean[i]);
         if (has_std) p["std"] = num(f.std[i]);
+        if (has_dist) {
+          p["loc"] = num(f.loc[i]);
+          p["scale"] = num(f.scale[i]);
+        }
+        if (has_gate) p["p_positive"] = num(f.p_positive[i]);
       } else {
         p["probability"] = num(f.mean[i]);
       }
@@ -181,6 +190,23 @@ MatbenchRun read_matbench_results(const std::filesystem::path& path) {
       bool has_std = run.type == MatbenchTaskType::Regression;
       for (const auto& [k, p] : pred.items()) has_std = has_std && p.contains("std");
       if (has_std) f.std.resize(n);
+      // Distribution fields: written since matopt 0.3, all or none per fold.
+      bool has_dist = has_std, has_gate = has_std;
+      for (const auto& [k, p] : pred.items()) {
+        has_dist = has_dist && p.contains("loc") && p.contains("scale");
+        has_gate = has_gate && p.contains("p_positive");
+      }
+      has_gate = has_gate && has_dist;
+      if (has_dist) {
+        f.loc.resize(n);
+        f.scale.resize(n);
+        f.log_space = jf.at("log_space").get<bool>();
+      }
+      if (has_gate) {
+        f.p_positive.resize(n);
+        f.gate_calibration_a = to_num(jf.at("gate_calibration").at("a"));
+        f.gate_calibration_b = to_num(jf.at("gate_calibration").at("b"));
+      }
       Eigen::Index r = 0;
       for (const auto& [k, p] : pred.items()) {
         std::size_t pos = 0;
@@ -197,6 +223,11 @@ MatbenchRun read_matbench_results(const std::filesystem::path& path) {
         f.y_true[r] = to_num(p.at("true"));
         f.mean[r] = to_num(run.type == MatbenchTaskType::Regression ? p.at("mean") : p.at("probability"));
         if (has_std) f.std[r] = to_num(p.at("std"));
+        if (has_dist) {
+          f.loc[r] = to_num(p.at("loc"));
+          f.scale[r] = to_num(p.at("scale"));
+        }
+        if (has_gate) f.p_positive[r] = to_num(p.at("p_positive"));
         ++r;
       }
       run.folds.push_back(std::move(f));

@@ -96,11 +96,33 @@ std::string candidate_name(const Candidate& c, const std::vector<std::string>& f
   return n;
 }
 
-/// Predictions on original scale: regression (mean, std); classification (P(y=1), empty).
+/// Predictions. Regression: the predictive distribution of each row, y = 0 with probability 1 − p_pos
+/// (hurdle only; p_pos empty otherwise) and else g(y) ~ N(loc, scale²) with g = log1p when log_space,
+/// the identity otherwise; `mean` (the median, what MAE rewards) and `std` summarize it in original
+/// units. Classification: mean = P(y = 1).
 struct Pred {
   Eigen::VectorXd mean, std;
-  Eigen::VectorXd margin;  // classification by a regression model: predicted label mean - 0.5
+  Eigen::VectorXd margin;  // a regression model of a 0/1 label (classification, hurdle gate): label mean − 0.5
+  Eigen::VectorXd p_pos, loc, scale;
+  bool log_space = false;
 };
+
+// mean and std of a regression Pred from its distribution. log1p: the median expm1(loc), clipped at 0
+// (targets are >= 0), and σ by the delta method; hurdle: the mixture's exact median and σ.
+void summarize(Pred& p) {
+  if (p.p_pos.size() > 0) {
+    p.mean.resize(p.loc.size());
+    p.std.resize(p.loc.size());
+    for (Eigen::Index i = 0; i < p.loc.size(); ++i)
+      std::tie(p.mean[i], p.std[i]) = matbench_internal::hurdle_median_and_std(p.p_pos[i], p.loc[i], p.scale[i]);
+  } else if (p.log_space) {
+    p.mean = p.loc.array().expm1().cwiseMax(0.0).matrix();
+    p.std = (p.loc.array().exp() * p.scale.array()).matrix();
+  } else {
+    p.mean = p.loc;
+    p.std = p.scale;
+  }
+}
 
 // Platt scaling p = 1 / (1 + exp(-(a·m + b))) fitted by Newton's method on held-out margins m and 0/1
 // labels (a tiny ridge keeps it finite when the classes separate). Returns (a, b).
@@ -140,8 +162,7 @@ Eigen::VectorXd forward(const Eigen::VectorXd& y, const std::string& transform) 
   return y;
 }
 
-// Maps a prediction of the (transformed) target back to original units. log1p: the median
-// expm1(mu) (what MAE rewards), σ by the delta method; values below 0 are clipped (targets are >= 0).
+// A model's prediction of the (transformed) target as a Pred.
 Pred backward(const Prediction& p, const std::string& transform, MatbenchTaskType type) {
   Pred out;
   const Eigen::VectorXd sd = p.std();
@@ -153,13 +174,10 @@ Pred backward(const Prediction& p, const std::string& transform, MatbenchTaskTyp
       out.mean[i] = label_probability(p.mean[i], sd[i]);
     return out;
   }
-  if (transform == "log1p") {
-    out.mean = p.mean.array().expm1().cwiseMax(0.0).matrix();
-    out.std = (p.mean.array().exp() * sd.array()).matrix();
-  } else {
-    out.mean = p.mean;
-    out.std = sd;
-  }
+  out.loc = p.mean;
+  out.scale = sd;
+  out.log_space = transform == "log1p";
+  summarize(out);
   return out;
 }
 
@@ -224,14 +242,14 @@ Pred predict_candidate(const Fitted& f, const Candidate& c, const Eigen::MatrixX
   const Prediction gate = f.gate->predict(X);
   const Eigen::VectorXd gate_sd = gate.std();
   const Prediction pos = f.main->predict(X);  // of log(1 + y), y > 0
-  const Eigen::VectorXd pos_sd = pos.std();
   Pred out;
-  out.mean.resize(X.rows());
-  out.std.resize(X.rows());
-  for (Eigen::Index i = 0; i < X.rows(); ++i) {
-    std::tie(out.mean[i], out.std[i]) =
-        matbench_internal::hurdle_median_and_std(label_probability(gate.mean[i], gate_sd[i]), pos.mean[i], pos_sd[i]);
-  }
+  out.margin = (gate.mean.array() - 0.5).matrix();
+  out.p_pos.resize(X.rows());
+  for (Eigen::Index i = 0; i < X.rows(); ++i) out.p_pos[i] = label_probability(gate.mean[i], gate_sd[i]);
+  out.loc = pos.mean;
+  out.scale = pos.std();
+  out.log_space = true;
+  summarize(out);
   return out;
 }
 
@@ -327,8 +345,6 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
       fitted[c] = fit_candidate(ctx, cand, Xtr, ytr, model_seed, nullptr);
       if (K <= 0) continue;
       // Held-out predictions for every training row.
-      ip.mean.resize(ytr.size());
-      if (ctx.type == MatbenchTaskType::Regression) ip.std.resize(ytr.size());
       for (int s = 0; s < K; ++s) {
         std::vector<Eigen::Index> fit_rows, held;
         for (std::size_t i = 0; i < train.size(); ++i)
@@ -337,12 +353,19 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
         const Fitted m = fit_candidate(ctx, cand, Xtr(fit_rows, Eigen::all), ytr(fit_rows),
                                        derive_seed(model_seed, 1 + static_cast<std::uint64_t>(s)), &fitted[c]);
         const Pred p = predict_candidate(m, cand, Xtr(held, Eigen::all), ctx.type);
-        ip.mean(held) = p.mean;
-        if (ctx.type == MatbenchTaskType::Regression) ip.std(held) = p.std;
-        if (p.margin.size() > 0) {
-          if (ip.margin.size() == 0) ip.margin = Eigen::VectorXd::Zero(ytr.size());
-          ip.margin(held) = p.margin;
-        }
+        // Held-out rows of every part of the prediction the candidate has.
+        auto scatter = [&](Eigen::VectorXd& all, const Eigen::VectorXd& part) {
+          if (part.size() == 0) return;
+          if (all.size() == 0) all = Eigen::VectorXd::Zero(ytr.size());
+          all(held) = part;
+        };
+        scatter(ip.mean, p.mean);
+        scatter(ip.std, p.std);
+        scatter(ip.margin, p.margin);
+        scatter(ip.p_pos, p.p_pos);
+        scatter(ip.loc, p.loc);
+        scatter(ip.scale, p.scale);
+        ip.log_space = p.log_space;
       }
     } catch (const DataError& e) {
       // With too few y > 0 rows in an inner split the hurdle cannot be fitted: one candidate fewer,
@@ -372,13 +395,29 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
 
   Pred p = predict_candidate(fitted[best], cands[best], Xtes[cands[best].features], ctx.type);
   if (ctx.type == MatbenchTaskType::Regression) {
-    if (opt.recalibrate && K > 0) {
-      const auto [a, b] = matbench_internal::fit_sigma_recalibration(ytr, inner_pred[best].mean, inner_pred[best].std);
+    const Pred& ip = inner_pred[best];
+    if (opt.recalibrate && K > 0 && ip.loc.size() == ytr.size()) {
+      // The Gaussian part, in the space it lives in: scale' = a·scale + b fitted by NLL on the inner-CV
+      // residuals g(y) − loc (for the hurdle, of the rows with y > 0, the only ones it describes).
+      std::vector<Eigen::Index> rows;
+      for (Eigen::Index i = 0; i < ytr.size(); ++i)
+        if (ip.p_pos.size() == 0 || ytr[i] > 0) rows.push_back(i);
+      const Eigen::VectorXd g = ip.log_space ? Eigen::VectorXd(ytr.array().log1p().matrix()) : ytr;
+      const auto [a, b] = matbench_internal::fit_sigma_recalibration(g(rows), ip.loc(rows), ip.scale(rows));
       res.calibration_a = a;
       res.calibration_b = b;
-      p.std = (a * p.std.array() + b).cwiseMax(1e-12 * (1.0 + p.mean.cwiseAbs().array())).matrix();
+      p.scale = (a * p.scale.array() + b).cwiseMax(1e-12 * (1.0 + p.loc.cwiseAbs().array())).matrix();
+      // The hurdle's P(y > 0): Platt scaling of the gate's label-mean margin, as for classification.
+      if (p.p_pos.size() > 0 && ip.margin.size() == ytr.size()) {
+        const Eigen::VectorXd positive = (ytr.array() > 0).cast<double>().matrix();
+        const auto [ga, gb] = fit_platt(ip.margin, positive);
+        res.gate_calibration_a = ga;
+        res.gate_calibration_b = gb;
+        for (Eigen::Index i = 0; i < p.p_pos.size(); ++i) p.p_pos[i] = 1.0 / (1.0 + std::exp(-(ga * p.margin[i] + gb)));
+      }
+      summarize(p);
     }
-    const RegressionScores s = score_matbench_regression(yte, p.mean, p.std);
+    const RegressionScores s = score_matbench_regression(yte, p.mean, p.std, p.p_pos, p.loc, p.scale, p.log_space);
     res.metrics = {{"mae", s.mae},
                    {"rmse", s.rmse},
                    {"r2", s.r2},
@@ -387,6 +426,10 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
                    {"coverage68", s.coverage68},
                    {"coverage95", s.coverage95}};
     res.std = p.std;
+    res.p_positive = p.p_pos;
+    res.loc = p.loc;
+    res.scale = p.scale;
+    res.log_space = p.log_space;
   } else {
     // A GP's Φ((μ - 0.5)/σ) is overconfident when the fitted noise is small: map the label-mean margin
     // to a probability by Platt scaling fitted on the inner-CV predictions (training rows only).
@@ -499,6 +542,9 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
   sig["seed"] = options.seed;
   sig["inner_folds"] = options.inner_folds;
   sig["recalibrate"] = options.recalibrate;
+  // Version 2: σ recalibrated in the transformed space, hurdle P(y > 0) Platt-scaled, coverage from
+  // the predictive distribution. Folds of version-1 files are not mixed with these.
+  sig["method"] = 2;
   run.signature = sig.dump();
 
   if (!options.results_path.empty() && std::filesystem::exists(options.results_path)) {

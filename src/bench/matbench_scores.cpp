@@ -25,6 +25,18 @@ RegressionScores score_matbench_regression(const Eigen::VectorXd& y, const Eigen
   return s;
 }
 
+RegressionScores score_matbench_regression(const Eigen::VectorXd& y, const Eigen::VectorXd& mean,
+                                           const Eigen::VectorXd& std, const Eigen::VectorXd& p_positive,
+                                           const Eigen::VectorXd& loc, const Eigen::VectorXd& scale,
+                                           bool log_space) {
+  RegressionScores s = score_matbench_regression(y, mean, std);
+  const auto [lo, hi] = matbench_internal::pit_intervals(y, p_positive, loc, scale, log_space);
+  s.miscalibration_area = pit_miscalibration_area(lo, hi);
+  s.coverage68 = pit_interval_coverage(lo, hi, 0.6826894921370859);
+  s.coverage95 = pit_interval_coverage(lo, hi, 0.95);
+  return s;
+}
+
 ClassificationScores score_matbench_classification(const Eigen::VectorXd& y, const Eigen::VectorXd& p) {
   if (y.size() != p.size() || y.size() == 0)
     throw InvalidArgument("classification scores: need equally sized, non-empty label and probability vectors (got " +
@@ -53,6 +65,38 @@ std::pair<double, double> fit_sigma_recalibration(const Eigen::VectorXd& y, cons
                                                   const Eigen::VectorXd& std) {
   const StdCalibration c = fit_std_calibration(y - mean, std);
   return {c.a, c.b};
+}
+
+std::pair<Eigen::VectorXd, Eigen::VectorXd> pit_intervals(const Eigen::VectorXd& y, const Eigen::VectorXd& p_positive,
+                                                          const Eigen::VectorXd& loc, const Eigen::VectorXd& scale,
+                                                          bool log_space) {
+  const Eigen::Index n = y.size();
+  if (loc.size() != n || scale.size() != n || (p_positive.size() != 0 && p_positive.size() != n))
+    throw InvalidArgument("PIT intervals: need " + std::to_string(n) + " locations, scales and (if any) probabilities; got " +
+                          std::to_string(loc.size()) + ", " + std::to_string(scale.size()) + ", " +
+                          std::to_string(p_positive.size()));
+  auto cdf = [&](Eigen::Index i, double t) {  // the Gaussian part's CDF at t (original units)
+    if (log_space && t <= -1.0) return 0.0;
+    const double g = log_space ? std::log1p(t) : t;
+    return 0.5 * std::erfc(-(g - loc[i]) / (scale[i] * std::sqrt(2.0)));
+  };
+  Eigen::VectorXd lo(n), hi(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (!(scale[i] > 0) || !std::isfinite(y[i]))
+      throw InvalidArgument("PIT intervals: row " + std::to_string(i) + " needs a finite target and a scale > 0");
+    const double c = cdf(i, y[i]);
+    if (p_positive.size() == 0) {
+      lo[i] = hi[i] = c;
+      continue;
+    }
+    // Mixture: mass 1 − p at exactly 0, the Gaussian part with weight p. A target of exactly 0 falls
+    // on the atom: its PIT is the whole jump [F(0−), F(0)].
+    const double p = std::clamp(p_positive[i], 0.0, 1.0);
+    lo[i] = p * c;
+    hi[i] = y[i] >= 0 ? std::min(1.0, (1.0 - p) + p * c) : lo[i];
+    if (y[i] > 0) lo[i] = hi[i];
+  }
+  return {lo, hi};
 }
 
 std::pair<double, double> hurdle_median_and_std(double p, double m, double s) {

@@ -141,6 +141,49 @@ double miscalibration_area(const VectorXd& y, const VectorXd& m, const VectorXd&
   return area;
 }
 
+namespace {
+
+void check_pit(const char* what, const VectorXd& lo, const VectorXd& hi) {
+  check_sizes(what, lo, hi);
+  for (Index i = 0; i < lo.size(); ++i)
+    if (!(lo[i] >= 0.0 && lo[i] <= hi[i] && hi[i] <= 1.0))
+      throw InvalidArgument(std::string(what) + ": row " + std::to_string(i) + " has PIT interval [" +
+                            std::to_string(lo[i]) + ", " + std::to_string(hi[i]) + "]; expected 0 <= lo <= hi <= 1");
+}
+
+// Expected share of the rows whose PIT lies in [½ − level/2, ½ + level/2] (randomized inside atoms).
+double pit_inside(const VectorXd& lo, const VectorXd& hi, double level) {
+  const double a = 0.5 - 0.5 * level, b = 0.5 + 0.5 * level;
+  double inside = 0.0;
+  for (Index i = 0; i < lo.size(); ++i) {
+    const double width = hi[i] - lo[i];
+    if (width > 0.0) inside += std::max(0.0, std::min(hi[i], b) - std::max(lo[i], a)) / width;
+    else if (std::abs(lo[i] - 0.5) <= 0.5 * level) inside += 1.0;
+  }
+  return inside / static_cast<double>(lo.size());
+}
+
+}  // namespace
+
+double pit_interval_coverage(const VectorXd& lo, const VectorXd& hi, double level) {
+  check_pit("pit_interval_coverage", lo, hi);
+  if (!(level > 0.0 && level < 1.0)) throw InvalidArgument("pit_interval_coverage: level must be in (0, 1)");
+  return pit_inside(lo, hi, level);
+}
+
+double pit_miscalibration_area(const VectorXd& lo, const VectorXd& hi, int bins) {
+  check_pit("pit_miscalibration_area", lo, hi);
+  if (bins < 2) throw InvalidArgument("pit_miscalibration_area: bins must be >= 2");
+  double area = 0.0, prev = 0.0;
+  for (int k = 0; k < bins; ++k) {
+    const double p = static_cast<double>(k) / static_cast<double>(bins - 1);
+    const double gap = std::abs(pit_inside(lo, hi, p) - p);
+    if (k > 0) area += 0.5 * (gap + prev) / static_cast<double>(bins - 1);
+    prev = gap;
+  }
+  return area;
+}
+
 double sharpness(const VectorXd& s) {
   if (s.size() == 0) throw InvalidArgument("sharpness: empty input");
   return std::sqrt(s.squaredNorm() / static_cast<double>(s.size()));

@@ -240,6 +240,14 @@ TEST_CASE("results file round trip and summary", "[matbench]") {
     f.y_true = Eigen::Vector2d(0.1, 0.2);
     f.mean = Eigen::Vector2d(1.0 / 7.0, -2e-300);
     f.std = Eigen::Vector2d(0.3, 1e300);
+    if (k == 0) {  // a hurdle fold carries its distribution; fold 1 is an older file's fold without one
+      f.loc = Eigen::Vector2d(-0.25, 1.0 / 3.0);
+      f.scale = Eigen::Vector2d(0.5, 0.125);
+      f.p_positive = Eigen::Vector2d(0.2, 0.9);
+      f.log_space = true;
+      f.gate_calibration_a = 3.5;
+      f.gate_calibration_b = -0.75;
+    }
     run.folds.push_back(f);
   }
   const auto path = tmp.path / "results.json";
@@ -261,7 +269,14 @@ TEST_CASE("results file round trip and summary", "[matbench]") {
     REQUIRE(std::isnan(b.metrics.at("r2")));
     REQUIRE(b.calibration_b == a.calibration_b);
     REQUIRE(b.inner_cv == a.inner_cv);
+    REQUIRE(b.loc == a.loc);
+    REQUIRE(b.scale == a.scale);
+    REQUIRE(b.p_positive == a.p_positive);
+    REQUIRE(b.log_space == a.log_space);
+    REQUIRE(b.gate_calibration_a == a.gate_calibration_a);
+    REQUIRE(b.gate_calibration_b == a.gate_calibration_b);
   }
+  REQUIRE(back.folds[1].loc.size() == 0);
   const auto s = summarize_matbench(back);
   REQUIRE(s.at("mae").mean == Approx(2.0));
   REQUIRE(s.at("mae").std == Approx(1.0));  // ddof = 0
@@ -436,6 +451,49 @@ TEST_CASE("hurdle mixture: median and standard deviation derived by hand", "[mat
   CHECK(sd == Approx(1.8818071).epsilon(1e-6));
   // all mass at 0
   CHECK(hurdle_median_and_std(0.0, m, s).second == 0.0);
+}
+
+TEST_CASE("PIT intervals of the hurdle and log1p distributions, derived by hand", "[matbench]") {
+  using matopt::matbench_internal::pit_intervals;
+  const double phi1 = 0.8413447460685429;  // Φ(1)
+  const Eigen::VectorXd y = Eigen::Vector3d(0.0, std::exp(1.0) - 1.0, std::exp(-1.0) - 1.0 + 1e-300);
+  const Eigen::VectorXd loc = Eigen::Vector3d::Zero(), scale = Eigen::Vector3d::Ones();
+  // log1p alone: Φ(log1p(y)) at 0, +1 (and y < 0 is below the atom-free support's median).
+  auto [lo, hi] = pit_intervals(y.head(2), Eigen::VectorXd(), loc.head(2), scale.head(2), true);
+  CHECK(lo[0] == Approx(0.5).epsilon(1e-15));
+  CHECK(hi[1] == Approx(phi1).epsilon(1e-14));
+  CHECK(lo[1] == hi[1]);
+  // Hurdle with P(y > 0) = 0.6: a target of 0 sits on the atom, [0.6·Φ(0), 0.4 + 0.6·Φ(0)] = [0.3, 0.7];
+  // a positive target is continuous: 0.4 + 0.6·Φ(1).
+  const Eigen::VectorXd p = Eigen::Vector2d(0.6, 0.6);
+  std::tie(lo, hi) = pit_intervals(y.head(2), p, loc.head(2), scale.head(2), true);
+  CHECK(lo[0] == Approx(0.3).epsilon(1e-15));
+  CHECK(hi[0] == Approx(0.7).epsilon(1e-15));
+  CHECK(lo[1] == Approx(0.4 + 0.6 * phi1).epsilon(1e-14));
+  CHECK(hi[1] == lo[1]);
+  // Identity space, Gaussian: Φ((y − loc)/scale).
+  std::tie(lo, hi) = pit_intervals(Eigen::Vector2d(3.0, -1.0), Eigen::VectorXd(), Eigen::Vector2d(1.0, 0.0),
+                                   Eigen::Vector2d(2.0, 1.0), false);
+  CHECK(lo[0] == Approx(phi1).epsilon(1e-14));
+  CHECK(hi[1] == Approx(1.0 - phi1).epsilon(1e-14));
+  CHECK_THROWS_AS(pit_intervals(y, p, loc, scale, true), InvalidArgument);  // 3 rows, 2 probabilities
+  CHECK_THROWS_AS(pit_intervals(y.head(1), Eigen::VectorXd(), loc.head(1), Eigen::VectorXd::Zero(1), true),
+                  InvalidArgument);
+
+  // The distribution scores of a Gaussian without a point mass are the Gaussian scores.
+  const Eigen::VectorXd yy = Eigen::Vector4d(1, 2, 3, 4), m = Eigen::Vector4d(1.5, 2, 2, 5), sd = Eigen::Vector4d(1, 1, 2, 0.5);
+  const RegressionScores g = score_matbench_regression(yy, m, sd);
+  const RegressionScores d = score_matbench_regression(yy, m, sd, Eigen::VectorXd(), m, sd, false);
+  CHECK(d.miscalibration_area == Approx(g.miscalibration_area).epsilon(1e-12));
+  CHECK(d.coverage68 == Approx(g.coverage68).epsilon(1e-12));
+  CHECK(d.nll == g.nll);
+  // A hurdle whose metals are exactly 0 with P(y > 0) = ½: each sits on [0, ½], exactly calibrated, while
+  // the Gaussian summary (median 0, small σ) puts every one of them inside every interval.
+  const Eigen::VectorXd zeros = Eigen::VectorXd::Zero(4), half = Eigen::VectorXd::Constant(4, 0.5);
+  const Eigen::VectorXd small = Eigen::VectorXd::Constant(4, 0.1), far = Eigen::VectorXd::Constant(4, -30.0);
+  CHECK(score_matbench_regression(zeros, zeros, small, half, far, small, true).miscalibration_area ==
+        Approx(0.0).margin(1e-12));
+  CHECK(score_matbench_regression(zeros, zeros, small).miscalibration_area == Approx(0.5).epsilon(1e-12));
 }
 
 TEST_CASE("hurdle transform for zero-inflated targets: exact zeros, chosen by inner CV", "[matbench]") {

@@ -62,6 +62,34 @@ TEST_CASE("miscalibration area: extreme and calibrated cases", "[metrics]") {
   CHECK(interval_coverage(yy, mm, ss, 0.95) == Approx(0.95).margin(0.01));
 }
 
+TEST_CASE("PIT calibration: Gaussian PITs agree with the Gaussian metrics, point masses count by overlap", "[metrics]") {
+  // Continuous predictions: the PIT form is the Gaussian form (same observed proportions).
+  Rng rng(3);
+  VectorXd y(500), m(500), s(500), u(500);
+  for (int i = 0; i < 500; ++i) {
+    m[i] = standard_normal(rng);
+    s[i] = 0.2 + uniform01(rng);
+    y[i] = m[i] + 1.7 * s[i] * standard_normal(rng);  // overdispersed: a clearly nonzero area
+    u[i] = 0.5 * std::erfc(-(y[i] - m[i]) / (s[i] * std::sqrt(2.0)));
+  }
+  CHECK(pit_miscalibration_area(u, u) == Approx(miscalibration_area(y, m, s)).epsilon(1e-12));
+  CHECK(pit_miscalibration_area(u, u) > 0.1);
+  for (double level : {0.3, 0.6826894921370859, 0.95})
+    CHECK(pit_interval_coverage(u, u, level) == Approx(interval_coverage(y, m, s, level)).epsilon(1e-12));
+  // One row on an atom spanning [0, ½]: its share inside [½ − L/2, ½ + L/2] is (L/2)/(½) = L for every
+  // level L, exactly calibrated, so the area is 0 (the non-randomized PIT would say 0 or 1 instead).
+  const VectorXd lo = v({0.0}), hi = v({0.5});
+  CHECK(pit_interval_coverage(lo, hi, 0.2) == Approx(0.2).epsilon(1e-15));
+  CHECK(pit_interval_coverage(lo, hi, 0.9) == Approx(0.9).epsilon(1e-15));
+  CHECK(pit_miscalibration_area(lo, hi) == Approx(0.0).margin(1e-15));
+  // Atom [0.2, 0.6] at level 0.5 overlaps [0.25, 0.6] of [0.25, 0.75]: 0.35/0.4; a point at 0.9 is outside.
+  CHECK(pit_interval_coverage(v({0.2, 0.9}), v({0.6, 0.9}), 0.5) == Approx(0.5 * 0.35 / 0.4).epsilon(1e-12));
+  CHECK_THROWS_AS(pit_interval_coverage(v({0.6}), v({0.5}), 0.5), InvalidArgument);
+  CHECK_THROWS_AS(pit_interval_coverage(v({0.5}), v({1.5}), 0.5), InvalidArgument);
+  CHECK_THROWS_AS(pit_interval_coverage(v({0.5}), v({0.5}), 1.0), InvalidArgument);
+  CHECK_THROWS_AS(pit_miscalibration_area(v({0.5, 0.5}), v({0.5}), 100), InvalidArgument);
+}
+
 TEST_CASE("Spearman with and without ties", "[metrics]") {
   CHECK(spearman(v({1, 2, 3, 4}), v({1, 3, 2, 4})) == Approx(0.8));
   CHECK(spearman(v({1, 2, 2, 3}), v({1, 2, 3, 4})) == Approx(4.5 / std::sqrt(22.5)));

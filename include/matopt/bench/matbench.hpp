@@ -83,9 +83,19 @@ struct RegressionScores {
   double coverage68 = 0, coverage95 = 0;  ///< fraction of rows inside the central 68 % / 95 % intervals
 };
 
-/// @brief Scores of predictions `mean` ± `std` against `y`.
+/// @brief Scores of predictions `mean` ± `std` against `y` (a Gaussian predictive distribution).
 RegressionScores score_matbench_regression(const Eigen::VectorXd& y, const Eigen::VectorXd& mean,
                                            const Eigen::VectorXd& std);
+
+/// @brief Scores of a non-Gaussian predictive distribution. Row i: y = 0 with probability
+/// 1 − p_positive[i] (p_positive empty: no point mass), else g(y) ~ N(loc[i], scale[i]²) with
+/// g = log1p if `log_space`, the identity otherwise. MAE, RMSE, R² and the Gaussian NLL use the
+/// summary `mean` (point prediction) and `std`; the coverages and the miscalibration area use the
+/// distribution itself (pit_interval_coverage, pit_miscalibration_area).
+RegressionScores score_matbench_regression(const Eigen::VectorXd& y, const Eigen::VectorXd& mean,
+                                           const Eigen::VectorXd& std, const Eigen::VectorXd& p_positive,
+                                           const Eigen::VectorXd& loc, const Eigen::VectorXd& scale,
+                                           bool log_space);
 
 /// @brief Test-fold scores of a classifier that outputs P(y = 1).
 struct ClassificationScores {
@@ -133,13 +143,20 @@ struct MatbenchFoldResult {
   std::string features;   ///< feature spec used
   std::map<std::string, double> metrics;   ///< test scores by name (see format_matbench_table)
   std::map<std::string, double> inner_cv;  ///< inner-CV score of each candidate (lower is better)
-  double calibration_a = 1, calibration_b = 0;  ///< σ recalibration applied (a = 1, b = 0: none)
+  /// σ recalibration applied, scale' = a·scale + b in the space of `loc` (a = 1, b = 0: none)
+  double calibration_a = 1, calibration_b = 0;
   double seconds = 0;                           ///< wall time of the fold
   std::size_t n_train = 0;
   std::vector<std::size_t> rows;  ///< test rows (0-based dataset indices)
   Eigen::VectorXd y_true;         ///< targets of those rows
   Eigen::VectorXd mean;           ///< regression: predicted mean; classification: P(y = 1)
   Eigen::VectorXd std;            ///< regression: predicted σ (after recalibration); classification: empty
+  /// Regression: the predictive distribution behind mean/std (see the distribution overload of
+  /// score_matbench_regression); p_positive is set for the hurdle transform only. Empty in results
+  /// files written before matopt 0.3.
+  Eigen::VectorXd p_positive, loc, scale;
+  bool log_space = false;  ///< loc/scale describe log(1 + y) rather than y
+  double gate_calibration_a = 1, gate_calibration_b = 0;  ///< hurdle: Platt scaling of P(y > 0) applied
 };
 
 /// @brief A benchmark run (possibly partial).

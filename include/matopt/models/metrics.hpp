@@ -26,6 +26,17 @@ double interval_coverage(const Eigen::VectorXd& y, const Eigen::VectorXd& mean, 
 /// inside the central interval of probability p. 0 = perfectly calibrated, at most 0.5.
 double miscalibration_area(const Eigen::VectorXd& y, const Eigen::VectorXd& mean, const Eigen::VectorXd& std,
                            int bins = 100);
+/// @brief Fraction of rows inside the central interval of probability `level` of *any* predictive
+/// distribution, from probability integral transforms: row i gives [lo_i, hi_i] = [F_i(y_i−), F_i(y_i)].
+/// A continuous F_i has lo_i = hi_i = F_i(y_i), and the row is inside when |F_i(y_i) − ½| ≤ level/2 (for a
+/// Gaussian this is interval_coverage). A point mass at y_i (e.g. P(y = 0) of a zero-inflated model) makes
+/// the interval wider; the row then counts with the fraction of [lo_i, hi_i] inside [½ − level/2, ½ + level/2],
+/// the expected value of the uniformly randomized PIT (Czado, Gneiting & Held 2009), without random draws.
+/// Throws InvalidArgument unless 0 <= lo_i <= hi_i <= 1.
+double pit_interval_coverage(const Eigen::VectorXd& lo, const Eigen::VectorXd& hi, double level);
+/// @brief miscalibration_area for any predictive distribution, with observed proportions from
+/// pit_interval_coverage (for Gaussian predictions it equals miscalibration_area).
+double pit_miscalibration_area(const Eigen::VectorXd& lo, const Eigen::VectorXd& hi, int bins = 100);
 /// @brief Sharpness: sqrt(mean(σ²)).
 double sharpness(const Eigen::VectorXd& std);
 /// @brief Spearman rank correlation (average ranks for ties); NaN if either input is constant.
