@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -572,6 +573,7 @@ enum class Integrity { verified, no_header, mismatch };
 struct IntegrityCheck {
   Integrity state = Integrity::no_header;
   std::string detail;
+  std::vector<char> image;  // verified: the whole file, as checked (parsed from memory, never reread)
 };
 
 /// Reads "KEY <value>\n" at `pos` of the header; false if the line is not exactly that.
@@ -592,9 +594,9 @@ IntegrityCheck check_integrity(const std::filesystem::path& path, const Ctx& c) 
   in.read(header.data(), static_cast<std::streamsize>(header.size()));
   const auto got_header = static_cast<std::size_t>(in.gcount());
   if (got_header < kHeaderMagic.size() || header.compare(0, kHeaderMagic.size(), kHeaderMagic) != 0)
-    return {Integrity::no_header, "no matopt checksum header"};
+    return {Integrity::no_header, "no matopt checksum header", {}};
   if (got_header < kUserBlockBytes)
-    return {Integrity::mismatch, "it is shorter than its own " + std::to_string(kUserBlockBytes) + "-byte header"};
+    return {Integrity::mismatch, "it is shorter than its own " + std::to_string(kUserBlockBytes) + "-byte header", {}};
   std::size_t pos = kHeaderMagic.size();
   std::string_view bytes_text, crc_text;
   std::uint64_t want_bytes = 0;
@@ -606,15 +608,26 @@ IntegrityCheck check_integrity(const std::filesystem::path& path, const Ctx& c) 
   };
   if (!header_field(h, pos, "payload-bytes", bytes_text) || !header_field(h, pos, "crc32", crc_text) ||
       !parses(bytes_text, want_bytes, 10) || crc_text.size() != 8 || !parses(crc_text, want_crc, 16))
-    return {Integrity::mismatch, "its checksum header is damaged"};
+    return {Integrity::mismatch, "its checksum header is damaged", {}};
   in.clear();
-  const PayloadDigest got = digest_payload(in, c);
-  if (got.bytes != want_bytes)
-    return {Integrity::mismatch, "it holds " + std::to_string(got.bytes) + " bytes after its header, the header says " +
-                                     std::to_string(want_bytes) + " (truncated or appended to)"};
-  if (got.crc != want_crc)
-    return {Integrity::mismatch, "its CRC-32 is " + hex32(got.crc) + ", the header says " + hex32(want_crc)};
-  return {Integrity::verified, {}};
+  in.seekg(0, std::ios::end);
+  const std::streamoff end = in.tellg();
+  if (end < 0) c.fail("", "cannot determine the file's size");
+  const auto payload = static_cast<std::uint64_t>(end) - kUserBlockBytes;
+  if (payload != want_bytes)
+    return {Integrity::mismatch, "it holds " + std::to_string(payload) + " bytes after its header, the header says " +
+                                     std::to_string(want_bytes) + " (truncated or appended to)", {}};
+  // One read: the bytes that pass the check are the bytes libhdf5 parses, so a file replaced between
+  // the check and the parse cannot slip through (and the file is read once, not twice).
+  std::vector<char> image(static_cast<std::size_t>(end));
+  in.seekg(0);
+  in.read(image.data(), static_cast<std::streamsize>(image.size()));
+  if (static_cast<std::size_t>(in.gcount()) != image.size())
+    return {Integrity::mismatch, "it changed size while it was being checked", {}};
+  const std::uint32_t crc = detail::crc32_update(0, image.data() + kUserBlockBytes, image.size() - kUserBlockBytes);
+  if (crc != want_crc)
+    return {Integrity::mismatch, "its CRC-32 is " + hex32(crc) + ", the header says " + hex32(want_crc), {}};
+  return {Integrity::verified, {}, std::move(image)};
 }
 
 bool env_flag(const char* name) {
@@ -632,10 +645,7 @@ std::chrono::milliseconds isolated_read_timeout(std::uintmax_t file_bytes) {
   return std::chrono::milliseconds(60'000 + static_cast<long long>(file_bytes / (16u << 20)) * 1000);
 }
 
-Archive read_archive_file(const Ctx& c, const std::filesystem::path& path, const std::string& format,
-                          std::int64_t max_version) {
-  if (H5Fis_hdf5(path.c_str()) <= 0) c.fail("", "not an HDF5 file (expected a matopt '" + format + "' file)");
-  Hid file = c.check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "", "cannot open HDF5 file (corrupt or truncated?)");
+Archive read_archive_root(const Ctx& c, const Hid& file, const std::string& format, std::int64_t max_version) {
   Archive root;
   try {
     read_group(c, file.get(), root, "");
@@ -656,6 +666,28 @@ Archive read_archive_file(const Ctx& c, const std::filesystem::path& path, const
                    std::to_string(max_version) + "); upgrade matopt");
   if (v < 1) c.fail("", "invalid format version " + std::to_string(v));
   return root;
+}
+
+Archive read_archive_file(const Ctx& c, const std::filesystem::path& path, const std::string& format,
+                          std::int64_t max_version) {
+  if (H5Fis_hdf5(path.c_str()) <= 0) c.fail("", "not an HDF5 file (expected a matopt '" + format + "' file)");
+  Hid file = c.check(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "", "cannot open HDF5 file (corrupt or truncated?)");
+  return read_archive_root(c, file, format, max_version);
+}
+
+/// Parses a verified file from its bytes in memory (HDF5 core driver, no backing store).
+Archive read_archive_image(const Ctx& c, std::vector<char> image, const std::string& format, std::int64_t max_version) {
+  Hid fapl = c.check(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "", "H5Pcreate failed");
+  c.check(H5Pset_fapl_core(fapl.get(), std::size_t{1} << 16, 0), "", "cannot set up in-memory reading");
+  c.check(H5Pset_file_image(fapl.get(), image.data(), image.size()), "", "cannot hand the file's bytes to libhdf5");
+  std::vector<char>().swap(image);  // libhdf5 holds its own copy now
+  // The core driver refuses a name that exists on disk and matches open files by name: a name that is
+  // no path (its folder does not exist) and unique per call.
+  static std::atomic<std::uint64_t> images{0};
+  const std::string name = "matopt in-memory image " + std::to_string(images.fetch_add(1)) + "/" + c.file;
+  Hid file = c.check(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose, "",
+                     "cannot open HDF5 file (corrupt or truncated?)");
+  return read_archive_root(c, file, format, max_version);
 }
 
 }  // namespace
@@ -747,8 +779,9 @@ Archive load_unverified(const Ctx& c, const std::filesystem::path& path, const s
     case 'I': throw IOError(message);
     default: break;
   }
-  if (check_integrity(copy, c).state != Integrity::verified) c.fail("", "the checked copy of this file is damaged");
-  return read_archive_file(c, copy, format, max_version);
+  IntegrityCheck checked = check_integrity(copy, c);
+  if (checked.state != Integrity::verified) c.fail("", "the checked copy of this file is damaged");
+  return read_archive_image(c, std::move(checked.image), format, max_version);
 }
 
 }  // namespace
@@ -759,7 +792,7 @@ Archive load_archive(const std::filesystem::path& path, const std::string& forma
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) c.fail("", "no such file");
   if (std::filesystem::is_directory(path, ec)) c.fail("", "is a directory, expected an HDF5 file");
-  const IntegrityCheck integrity = check_integrity(path, c);
+  IntegrityCheck integrity = check_integrity(path, c);
   if (integrity.state == Integrity::mismatch) {
     if (!env_flag("MATOPT_IGNORE_CHECKSUM"))
       c.fail("", "is damaged: " + integrity.detail +
@@ -772,7 +805,7 @@ Archive load_archive(const std::filesystem::path& path, const std::string& forma
     if (env_flag("MATOPT_ARCHIVE_IN_PROCESS")) return read_archive_file(c, path, format, max_version);
     return load_unverified(c, path, format, max_version, integrity.detail);
   }
-  return read_archive_file(c, path, format, max_version);
+  return read_archive_image(c, std::move(integrity.image), format, max_version);
 }
 
 }  // namespace matopt
