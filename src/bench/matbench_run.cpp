@@ -122,6 +122,11 @@ void summarize(Pred& p) {
     p.mean = p.loc;
     p.std = p.scale;
   }
+  // A σ the Gaussian scores can use: > 0 (a hurdle row sure of y = 0 has none) and with a finite σ²
+  // (e^loc overflows for absurd log-space predictions).
+  constexpr double kMaxStd = 1e150;
+  for (Eigen::Index i = 0; i < p.std.size(); ++i)
+    p.std[i] = std::clamp(std::isnan(p.std[i]) ? kMaxStd : p.std[i], 1e-12 * (1.0 + std::abs(p.mean[i])), kMaxStd);
 }
 
 // Platt scaling p = 1 / (1 + exp(-(a·m + b))) fitted by Newton's method on held-out margins m and 0/1

@@ -105,10 +105,11 @@ std::pair<double, double> hurdle_median_and_std(double p, double m, double s) {
   // solves (1 - p) + p·Φ((log(1 + t) - m)/s) = 1/2, i.e. t = expm1(m + s·Φ⁻¹((p - 1/2)/p)) for p > 1/2.
   double median = 0.0;
   if (p > 0.5) median = std::max(0.0, std::expm1(m + s * normal_quantile(std::clamp((p - 0.5) / p, 1e-12, 1.0 - 1e-12))));
-  // Moments of e^Z - 1 for Z ~ N(m, s²): E = e^(m + s²/2) - 1, E[(e^Z - 1)²] = e^(2m + 2s²) - 2e^(m + s²/2) + 1.
-  const double ez = std::exp(m + 0.5 * s * s), e2z = std::exp(2.0 * m + 2.0 * s * s);
-  const double m1 = p * (ez - 1.0), m2 = p * (e2z - 2.0 * ez + 1.0);
-  return {median, std::sqrt(std::max(m2 - m1 * m1, 0.0))};
+  if (p == 0.0) return {0.0, 0.0};  // all mass at 0, whatever the other part says
+  // X = e^Z - 1 for Z ~ N(m, s²): E[X] = e^(m + s²/2) - 1, Var X = e^(2m + s²)·(e^(s²) - 1). The mixture's
+  // variance p·Var X + p(1 - p)·E[X]² is a sum of non-negative terms, so an overflow gives +inf, never NaN.
+  const double mean_x = std::expm1(m + 0.5 * s * s), var_x = std::exp(2.0 * m + s * s) * std::expm1(s * s);
+  return {median, std::sqrt(p * var_x + p * (1.0 - p) * mean_x * mean_x)};
 }
 
 }  // namespace matbench_internal

@@ -451,6 +451,13 @@ TEST_CASE("hurdle mixture: median and standard deviation derived by hand", "[mat
   CHECK(sd == Approx(1.8818071).epsilon(1e-6));
   // all mass at 0
   CHECK(hurdle_median_and_std(0.0, m, s).second == 0.0);
+  // A deep ensemble extrapolating far outside its training rows predicted log(1 + y) ~ N(1.4e4, 2.3e4²)
+  // for metals: with P(y > 0) = 0 that is the point mass alone; with a little mass left the σ is +inf,
+  // never NaN (the runner then caps it so that σ² stays finite).
+  CHECK(hurdle_median_and_std(0.0, 1.4e4, 2.3e4) == std::pair<double, double>(0.0, 0.0));
+  const auto far = hurdle_median_and_std(2.6e-4, 1.4e4, 2.3e4);
+  CHECK(far.first == 0.0);
+  CHECK(std::isinf(far.second));
 }
 
 TEST_CASE("PIT intervals of the hurdle and log1p distributions, derived by hand", "[matbench]") {
