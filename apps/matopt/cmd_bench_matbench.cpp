@@ -175,7 +175,7 @@ void register_bench_matbench(CLI::App& bench, Context& ctx) {
   cmd->add_option("--inner-folds", args->inner_folds,
                   "Inner CV folds on each training fold (model choice, σ recalibration); 0 = off")
       ->capture_default_str();
-  cmd->add_flag("--no-recalibrate", args->no_recalibrate, "Do not recalibrate σ on inner-CV residuals");
+  cmd->add_flag("--no-recalibrate", args->no_recalibrate, "Do not recalibrate on inner-CV predictions (σ, the hurdle's P(y > 0) and GP classification probabilities stay raw; for the hurdle this also changes the point prediction)");
   cmd->add_option("--seed", args->seed, "Random seed")->capture_default_str();
   cmd->add_option("-j,--threads", args->threads, "Folds run concurrently")->capture_default_str();
   cmd->add_option("-o,--output", args->output,

@@ -15,7 +15,8 @@ std::pair<double, double> fit_sigma_recalibration(const Eigen::VectorXd& y, cons
 
 /// Probability integral transforms [F(y−), F(y)] of each row's predictive distribution: y = 0 with
 /// probability 1 − p_positive[i] (empty: no point mass), else g(y) ~ N(loc[i], scale[i]²), g = log1p
-/// if log_space. Returns (lo, hi); lo == hi except for a target on the point mass.
+/// if log_space. In log space the distribution is of max(0, y) (the mass below 0 sits at 0, as the point
+/// prediction is clipped at 0). Returns (lo, hi); lo == hi except for a target on the point mass at 0.
 std::pair<Eigen::VectorXd, Eigen::VectorXd> pit_intervals(const Eigen::VectorXd& y, const Eigen::VectorXd& p_positive,
                                                           const Eigen::VectorXd& loc, const Eigen::VectorXd& scale,
                                                           bool log_space);

@@ -100,7 +100,9 @@ void write_matbench_results(const MatbenchRun& run, const std::filesystem::path&
     const bool has_dist = f.loc.size() == f.mean.size() && f.scale.size() == f.mean.size() && f.mean.size() > 0;
     const bool has_gate = has_dist && f.p_positive.size() == f.mean.size();
     if (has_dist) jf["log_space"] = f.log_space;
-    if (has_gate) jf["gate_calibration"] = Json{{"a", num(f.gate_calibration_a)}, {"b", num(f.gate_calibration_b)}};
+    // Platt (1, 0) is not "no scaling", so the key is there only when scaling was applied.
+    if (has_gate && (f.gate_calibration_a != 1.0 || f.gate_calibration_b != 0.0))
+      jf["gate_calibration"] = Json{{"a", num(f.gate_calibration_a)}, {"b", num(f.gate_calibration_b)}};
     // Keyed by the 0-based dataset row index so that a run can be re-scored without the models.
     Json pred = Json::object();
     const bool has_std = f.std.size() == f.mean.size();
@@ -191,7 +193,7 @@ MatbenchRun read_matbench_results(const std::filesystem::path& path) {
       for (const auto& [k, p] : pred.items()) has_std = has_std && p.contains("std");
       if (has_std) f.std.resize(n);
       // Distribution fields: written since matopt 0.3, all or none per fold.
-      bool has_dist = has_std, has_gate = has_std;
+      bool has_dist = has_std && n > 0, has_gate = has_dist;
       for (const auto& [k, p] : pred.items()) {
         has_dist = has_dist && p.contains("loc") && p.contains("scale");
         has_gate = has_gate && p.contains("p_positive");
@@ -204,8 +206,10 @@ MatbenchRun read_matbench_results(const std::filesystem::path& path) {
       }
       if (has_gate) {
         f.p_positive.resize(n);
-        f.gate_calibration_a = to_num(jf.at("gate_calibration").at("a"));
-        f.gate_calibration_b = to_num(jf.at("gate_calibration").at("b"));
+        if (jf.contains("gate_calibration")) {
+          f.gate_calibration_a = to_num(jf.at("gate_calibration").at("a"));
+          f.gate_calibration_b = to_num(jf.at("gate_calibration").at("b"));
+        }
       }
       Eigen::Index r = 0;
       for (const auto& [k, p] : pred.items()) {

@@ -126,7 +126,7 @@ void summarize(Pred& p) {
   // (e^loc overflows for absurd log-space predictions).
   constexpr double kMaxStd = 1e150;
   for (Eigen::Index i = 0; i < p.std.size(); ++i)
-    p.std[i] = std::clamp(std::isnan(p.std[i]) ? kMaxStd : p.std[i], 1e-12 * (1.0 + std::abs(p.mean[i])), kMaxStd);
+    p.std[i] = std::min(std::max(std::isnan(p.std[i]) ? kMaxStd : p.std[i], 1e-12 * (1.0 + std::abs(p.mean[i]))), kMaxStd);
 }
 
 // Platt scaling p = 1 / (1 + exp(-(a·m + b))) fitted by Newton's method on held-out margins m and 0/1
@@ -335,10 +335,11 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
   res.rows = test;
   res.y_true = yte;
 
-  std::size_t best = 0;
+  std::size_t best = cands.size();  // none yet
   double best_score = std::numeric_limits<double>::infinity();
   std::vector<Fitted> fitted(cands.size());
   std::vector<Pred> inner_pred(cands.size());
+  std::vector<char> usable(cands.size(), 0);  // fitted on the training rows
   for (std::size_t c = 0; c < cands.size(); ++c) {
     const Candidate& cand = cands[c];
     const Eigen::MatrixXd& Xtr = Xtrs[cand.features];
@@ -348,8 +349,13 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
     Pred& ip = inner_pred[c];
     try {
       fitted[c] = fit_candidate(ctx, cand, Xtr, ytr, model_seed, nullptr);
-      if (K <= 0) continue;
+      usable[c] = 1;
+      if (K <= 0) {
+        if (best == cands.size()) best = c;
+        continue;
+      }
       // Held-out predictions for every training row.
+      std::size_t predicted = 0;
       for (int s = 0; s < K; ++s) {
         std::vector<Eigen::Index> fit_rows, held;
         for (std::size_t i = 0; i < train.size(); ++i)
@@ -358,6 +364,7 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
         const Fitted m = fit_candidate(ctx, cand, Xtr(fit_rows, Eigen::all), ytr(fit_rows),
                                        derive_seed(model_seed, 1 + static_cast<std::uint64_t>(s)), &fitted[c]);
         const Pred p = predict_candidate(m, cand, Xtr(held, Eigen::all), ctx.type);
+        predicted += held.size();
         // Held-out rows of every part of the prediction the candidate has.
         auto scatter = [&](Eigen::VectorXd& all, const Eigen::VectorXd& part) {
           if (part.size() == 0) return;
@@ -372,11 +379,18 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
         scatter(ip.scale, p.scale);
         ip.log_space = p.log_space;
       }
+      if (predicted != train.size()) {  // a 1-row training fold: nothing to hold out
+        log_warn(tag + ": candidate " + cname + " has no inner-CV prediction for every training row; not scored");
+        ip = Pred{};
+        if (best == cands.size()) best = c;
+        continue;
+      }
     } catch (const DataError& e) {
       // With too few y > 0 rows in an inner split the hurdle cannot be fitted: one candidate fewer,
       // not a failed run (unless it was the only candidate).
       if (cand.transform != "hurdle" || cands.size() == 1) throw;
       log_warn(tag + ": candidate " + cname + " dropped: " + e.what());
+      ip = Pred{};  // partial inner-CV predictions must not reach the recalibration
       continue;
     }
     double score;
@@ -389,11 +403,14 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
     log_info(tag + ": inner " + std::to_string(K) + "-fold CV " +
              (ctx.type == MatbenchTaskType::Regression ? "MAE" : "1 - balanced accuracy") + " of " + cname +
              " = " + std::to_string(score));
-    if (score < best_score) {
+    if (best == cands.size() || score < best_score) {  // an unscored fallback (score ∞) yields to any score
       best_score = score;
       best = c;
     }
   }
+  if (best == cands.size() || !usable[best])
+    throw DataError(tag + ": no candidate model could be fitted on the training rows (every hurdle candidate "
+                          "was dropped; see the warnings)");
   res.model = cands[best].model;
   res.transform = cands[best].transform;
   res.features = feature_sets[cands[best].features];

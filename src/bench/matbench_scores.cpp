@@ -75,8 +75,7 @@ std::pair<Eigen::VectorXd, Eigen::VectorXd> pit_intervals(const Eigen::VectorXd&
     throw InvalidArgument("PIT intervals: need " + std::to_string(n) + " locations, scales and (if any) probabilities; got " +
                           std::to_string(loc.size()) + ", " + std::to_string(scale.size()) + ", " +
                           std::to_string(p_positive.size()));
-  auto cdf = [&](Eigen::Index i, double t) {  // the Gaussian part's CDF at t (original units)
-    if (log_space && t <= -1.0) return 0.0;
+  auto cdf = [&](Eigen::Index i, double t) {  // the Gaussian part's CDF at t >= 0 (original units)
     const double g = log_space ? std::log1p(t) : t;
     return 0.5 * std::erfc(-(g - loc[i]) / (scale[i] * std::sqrt(2.0)));
   };
@@ -85,16 +84,17 @@ std::pair<Eigen::VectorXd, Eigen::VectorXd> pit_intervals(const Eigen::VectorXd&
     if (!(scale[i] > 0) || !std::isfinite(y[i]))
       throw InvalidArgument("PIT intervals: row " + std::to_string(i) + " needs a finite target and a scale > 0");
     const double c = cdf(i, y[i]);
-    if (p_positive.size() == 0) {
-      lo[i] = hi[i] = c;
+    // In log space the predictions are of max(0, y) (the point prediction is clipped at 0, targets are
+    // >= 0): the Gaussian part's mass below 0 sits at 0. A target of exactly 0 then falls on an atom and
+    // its PIT is the whole jump [F(0−), F(0)] = [0, F(0)].
+    if (log_space && y[i] < 0.0) {  // below the support (log1p and hurdle need targets >= 0)
+      lo[i] = hi[i] = 0.0;
       continue;
     }
-    // Mixture: mass 1 − p at exactly 0, the Gaussian part with weight p. A target of exactly 0 falls
-    // on the atom: its PIT is the whole jump [F(0−), F(0)].
-    const double p = std::clamp(p_positive[i], 0.0, 1.0);
-    lo[i] = p * c;
-    hi[i] = y[i] >= 0 ? std::min(1.0, (1.0 - p) + p * c) : lo[i];
-    if (y[i] > 0) lo[i] = hi[i];
+    // Mixture (hurdle): mass 1 − p at exactly 0, the Gaussian part with weight p.
+    const double p = p_positive.size() == 0 ? 1.0 : std::clamp(p_positive[i], 0.0, 1.0);
+    hi[i] = std::min(1.0, (1.0 - p) + p * c);
+    lo[i] = log_space && y[i] == 0.0 ? 0.0 : hi[i];
   }
   return {lo, hi};
 }
@@ -106,10 +106,13 @@ std::pair<double, double> hurdle_median_and_std(double p, double m, double s) {
   double median = 0.0;
   if (p > 0.5) median = std::max(0.0, std::expm1(m + s * normal_quantile(std::clamp((p - 0.5) / p, 1e-12, 1.0 - 1e-12))));
   if (p == 0.0) return {0.0, 0.0};  // all mass at 0, whatever the other part says
-  // X = e^Z - 1 for Z ~ N(m, s²): E[X] = e^(m + s²/2) - 1, Var X = e^(2m + s²)·(e^(s²) - 1). The mixture's
-  // variance p·Var X + p(1 - p)·E[X]² is a sum of non-negative terms, so an overflow gives +inf, never NaN.
-  const double mean_x = std::expm1(m + 0.5 * s * s), var_x = std::exp(2.0 * m + s * s) * std::expm1(s * s);
-  return {median, std::sqrt(p * var_x + p * (1.0 - p) * mean_x * mean_x)};
+  // X = e^Z - 1 for Z ~ N(m, s²): E[X] = e^(m + s²/2) - 1, Var X = e^(2m + 2s²)·(1 - e^(-s²)) (this form
+  // cannot be 0·inf). The mixture's variance p·Var X + p(1 - p)·E[X]² is a sum of non-negative terms
+  // (the second left out when p = 1), so an overflow gives +inf, never NaN.
+  const double mean_x = std::expm1(m + 0.5 * s * s);
+  const double var_x = s > 0 ? std::exp(2.0 * m + 2.0 * s * s) * -std::expm1(-s * s) : 0.0;
+  const double between = p < 1.0 ? p * (1.0 - p) * mean_x * mean_x : 0.0;
+  return {median, std::sqrt(p * var_x + between)};
 }
 
 }  // namespace matbench_internal

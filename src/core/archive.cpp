@@ -687,6 +687,7 @@ Archive read_archive_image(const Ctx& c, std::vector<char> image, const std::str
   const std::string name = "matopt in-memory image " + std::to_string(images.fetch_add(1)) + "/" + c.file;
   Hid file = c.check(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl.get()), H5Fclose, "",
                      "cannot open HDF5 file (corrupt or truncated?)");
+  { Hid done = std::move(fapl); }  // its copy of the image is no longer needed
   return read_archive_root(c, file, format, max_version);
 }
 

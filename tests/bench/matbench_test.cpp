@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -357,6 +358,20 @@ TEST_CASE("end to end: GP on a tiny dataset, resume and determinism", "[matbench
   other.seed = 8;
   REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, other), InvalidArgument,
                          Contains("other arguments") && Contains("seed: 7 in the file vs 8 now"));
+
+  // A file written before matopt 0.3 (no "method" in its signature) scored calibration differently:
+  // resuming it is refused rather than mixing folds scored two ways.
+  std::string text;
+  {
+    std::ifstream in(opt.results_path);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const std::string stripped = std::regex_replace(text, std::regex(",\\s*\"method\": 2"), "");
+  REQUIRE(stripped.size() < text.size());
+  text = stripped;
+  std::ofstream(opt.results_path) << text;
+  REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument,
+                         Contains("method: null in the file vs 2 now"));
 }
 
 TEST_CASE("end to end: classification with Matbench-style ROC-AUC", "[matbench]") {
@@ -458,6 +473,11 @@ TEST_CASE("hurdle mixture: median and standard deviation derived by hand", "[mat
   const auto far = hurdle_median_and_std(2.6e-4, 1.4e4, 2.3e4);
   CHECK(far.first == 0.0);
   CHECK(std::isinf(far.second));
+  // e^(2m + s²) underflows while e^(s²) overflows (m = −1000, s = 30): X ≈ −1 with a negligible
+  // variance, so σ ≈ √(p(1 − p)) = ½, not 0·∞.
+  CHECK(hurdle_median_and_std(0.5, -1000.0, 30.0).second == Approx(0.5).epsilon(1e-12));
+  // p = 1 with an overflowing E[X]: +inf, not (1 − p)·∞.
+  CHECK(std::isinf(hurdle_median_and_std(1.0, 800.0, 1.0).second));
 }
 
 TEST_CASE("PIT intervals of the hurdle and log1p distributions, derived by hand", "[matbench]") {
@@ -466,15 +486,17 @@ TEST_CASE("PIT intervals of the hurdle and log1p distributions, derived by hand"
   const Eigen::VectorXd y = Eigen::Vector3d(0.0, std::exp(1.0) - 1.0, std::exp(-1.0) - 1.0 + 1e-300);
   const Eigen::VectorXd loc = Eigen::Vector3d::Zero(), scale = Eigen::Vector3d::Ones();
   // log1p alone: Φ(log1p(y)) at 0, +1 (and y < 0 is below the atom-free support's median).
+  // A target of 0 sits on the atom that max(0, y) puts at 0: [0, Φ(0)].
   auto [lo, hi] = pit_intervals(y.head(2), Eigen::VectorXd(), loc.head(2), scale.head(2), true);
-  CHECK(lo[0] == Approx(0.5).epsilon(1e-15));
+  CHECK(lo[0] == 0.0);
+  CHECK(hi[0] == Approx(0.5).epsilon(1e-15));
   CHECK(hi[1] == Approx(phi1).epsilon(1e-14));
   CHECK(lo[1] == hi[1]);
-  // Hurdle with P(y > 0) = 0.6: a target of 0 sits on the atom, [0.6·Φ(0), 0.4 + 0.6·Φ(0)] = [0.3, 0.7];
-  // a positive target is continuous: 0.4 + 0.6·Φ(1).
+  // Hurdle with P(y > 0) = 0.6: a target of 0 sits on the atom, [0, 0.4 + 0.6·Φ(0)] = [0, 0.7] (the
+  // Gaussian part's mass below 0 counts at 0); a positive target is continuous: 0.4 + 0.6·Φ(1).
   const Eigen::VectorXd p = Eigen::Vector2d(0.6, 0.6);
   std::tie(lo, hi) = pit_intervals(y.head(2), p, loc.head(2), scale.head(2), true);
-  CHECK(lo[0] == Approx(0.3).epsilon(1e-15));
+  CHECK(lo[0] == 0.0);
   CHECK(hi[0] == Approx(0.7).epsilon(1e-15));
   CHECK(lo[1] == Approx(0.4 + 0.6 * phi1).epsilon(1e-14));
   CHECK(hi[1] == lo[1]);
@@ -483,6 +505,11 @@ TEST_CASE("PIT intervals of the hurdle and log1p distributions, derived by hand"
                                    Eigen::Vector2d(2.0, 1.0), false);
   CHECK(lo[0] == Approx(phi1).epsilon(1e-14));
   CHECK(hi[1] == Approx(1.0 - phi1).epsilon(1e-14));
+  // The atom's upper end is 1 − p when the Gaussian part lies well above 0: [0, 0.4] for p = 0.6.
+  std::tie(lo, hi) = pit_intervals(Eigen::VectorXd::Zero(1), Eigen::VectorXd::Constant(1, 0.6),
+                                   Eigen::VectorXd::Constant(1, 3.0), Eigen::VectorXd::Constant(1, 0.1), true);
+  CHECK(lo[0] == 0.0);
+  CHECK(hi[0] == Approx(0.4).epsilon(1e-12));
   CHECK_THROWS_AS(pit_intervals(y, p, loc, scale, true), InvalidArgument);  // 3 rows, 2 probabilities
   CHECK_THROWS_AS(pit_intervals(y.head(1), Eigen::VectorXd(), loc.head(1), Eigen::VectorXd::Zero(1), true),
                   InvalidArgument);
@@ -497,7 +524,7 @@ TEST_CASE("PIT intervals of the hurdle and log1p distributions, derived by hand"
   // A hurdle whose metals are exactly 0 with P(y > 0) = ½: each sits on [0, ½], exactly calibrated, while
   // the Gaussian summary (median 0, small σ) puts every one of them inside every interval.
   const Eigen::VectorXd zeros = Eigen::VectorXd::Zero(4), half = Eigen::VectorXd::Constant(4, 0.5);
-  const Eigen::VectorXd small = Eigen::VectorXd::Constant(4, 0.1), far = Eigen::VectorXd::Constant(4, -30.0);
+  const Eigen::VectorXd small = Eigen::VectorXd::Constant(4, 0.1), far = Eigen::VectorXd::Constant(4, 3.0);
   CHECK(score_matbench_regression(zeros, zeros, small, half, far, small, true).miscalibration_area ==
         Approx(0.0).margin(1e-12));
   CHECK(score_matbench_regression(zeros, zeros, small).miscalibration_area == Approx(0.5).epsilon(1e-12));
@@ -532,6 +559,23 @@ TEST_CASE("hurdle transform for zero-inflated targets: exact zeros, chosen by in
   }
   REQUIRE(zero_rows >= 3);
   CHECK(exact_zeros == zero_rows);
+  // The fold keeps its distribution: log-space Gaussian part, P(y > 0) per row, Platt-scaled gate.
+  CHECK(f.log_space);
+  CHECK(f.loc.size() == f.mean.size());
+  CHECK(f.scale.size() == f.mean.size());
+  REQUIRE(f.p_positive.size() == f.mean.size());
+  CHECK((f.gate_calibration_a != 1.0 || f.gate_calibration_b != 0.0));
+  CHECK(f.metrics.at("miscalibration_area") < 0.5);
+  // Without recalibration: raw scale and P(y > 0).
+  MatbenchOptions raw = opt;
+  raw.recalibrate = false;
+  const MatbenchRun raw_run = run_matbench(data, "y", folds, raw);
+  const MatbenchFoldResult& r = raw_run.folds.at(0);
+  CHECK(r.calibration_a == 1.0);
+  CHECK(r.gate_calibration_a == 1.0);
+  CHECK(r.gate_calibration_b == 0.0);
+  CHECK(r.loc == f.loc);  // the models are the same
+  CHECK(r.p_positive != f.p_positive);
 
   // auto offers none, log1p and hurdle here (targets >= 0, many exact zeros) and keeps the best
   opt.transform = "auto";
@@ -540,6 +584,14 @@ TEST_CASE("hurdle transform for zero-inflated targets: exact zeros, chosen by in
   REQUIRE(cv.size() == 3);
   const auto best = std::min_element(cv.begin(), cv.end(), [](const auto& l, const auto& r) { return l.second < r.second; });
   CHECK(best->first == "gp+" + a.folds.at(0).transform);
+  // Too few y > 0 rows for every candidate (two feature sets): a clear DataError, not a crash.
+  Dataset sparse = data;
+  for (double& v : sparse.targets[0].values) v = 0.0;
+  sparse.targets[0].values[folds.test[0][0]] = 1.0;  // one positive, in a training row of fold 1
+  MatbenchOptions two = opt;
+  two.transform = "hurdle";
+  two.features = "fractions,stoichiometry";
+  REQUIRE_THROWS_MSG(run_matbench(sparse, "y", folds, two), DataError, Contains("no candidate model could be fitted"));
   // negative targets cannot use it
   Dataset shifted = data;
   for (double& v : shifted.targets[0].values) v -= 1.0;

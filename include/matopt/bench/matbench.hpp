@@ -89,7 +89,8 @@ RegressionScores score_matbench_regression(const Eigen::VectorXd& y, const Eigen
 
 /// @brief Scores of a non-Gaussian predictive distribution. Row i: y = 0 with probability
 /// 1 − p_positive[i] (p_positive empty: no point mass), else g(y) ~ N(loc[i], scale[i]²) with
-/// g = log1p if `log_space`, the identity otherwise. MAE, RMSE, R² and the Gaussian NLL use the
+/// g = log1p if `log_space`, the identity otherwise; in log space the distribution is that of max(0, y)
+/// (targets are >= 0 there, and the Gaussian part's mass below 0 is counted at 0). MAE, RMSE, R² and the Gaussian NLL use the
 /// summary `mean` (point prediction) and `std`; the coverages and the miscalibration area use the
 /// distribution itself (pit_interval_coverage, pit_miscalibration_area).
 RegressionScores score_matbench_regression(const Eigen::VectorXd& y, const Eigen::VectorXd& mean,
