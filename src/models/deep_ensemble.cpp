@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -29,7 +30,7 @@ namespace {
 
 constexpr const char* kPluginFile = "libmatopt_torch.so";
 constexpr const char* kPluginEnv = "MATOPT_TORCH_PLUGIN";
-constexpr std::int64_t kSchemaVersion = 1;
+constexpr std::int64_t kSchemaVersion = 2;  // 2: x_min/x_max, option clamp_inputs
 
 // ---- plugin loading ------------------------------------------------------------------------------
 
@@ -126,7 +127,8 @@ using nlohmann::json;
 
 const std::vector<std::string> kOptionKeys = {"members",      "hidden",       "activation",          "epochs",
                                               "batch_size",   "learning_rate", "weight_decay",       "patience",
-                                              "validation_fraction", "threads", "min_variance", "dtype", "device"};
+                                              "validation_fraction", "threads", "min_variance", "dtype", "device",
+                                              "clamp_inputs"};
 const std::vector<std::string> kActivations = {"relu", "tanh", "silu", "gelu"};
 
 std::string join(const std::vector<std::string>& v) {
@@ -168,6 +170,7 @@ std::string get_choice(const json& j, const std::string& key, const std::vector<
 struct ParsedOptions {
   MtOptions mt{};
   int threads_requested = 0;  // 0 = all cores, resolved when used
+  bool clamp_inputs = false;  // predict at the nearest point of the training rows' bounding box
   std::string canonical;      // the full option set as JSON, stored with the model
 };
 
@@ -188,7 +191,7 @@ ParsedOptions parse_options(const std::string& text) {
   json full = {{"members", 5},           {"hidden", {64, 64}},  {"activation", "relu"}, {"epochs", 200},
                {"batch_size", 64},       {"learning_rate", 3e-3}, {"weight_decay", 1e-4}, {"patience", 40},
                {"validation_fraction", 0.1}, {"threads", 0},    {"min_variance", 1e-6}, {"dtype", "float64"},
-               {"device", "cpu"}};
+               {"device", "cpu"},        {"clamp_inputs", false}};
   for (const auto& [key, value] : j.items()) full[key] = value;
 
   ParsedOptions p;
@@ -215,6 +218,8 @@ ParsedOptions parse_options(const std::string& text) {
   o.min_variance = get_double(full, "min_variance", 1e-12, 1.0);
   o.dtype = get_choice(full, "dtype", {"float64", "float32"}) == "float32" ? MT_FLOAT32 : MT_FLOAT64;
   o.device = get_choice(full, "device", {"cpu", "cuda"}) == "cuda" ? MT_CUDA : MT_CPU;
+  if (!full.at("clamp_inputs").is_boolean()) bad_option("clamp_inputs", "true or false", full.at("clamp_inputs"));
+  p.clamp_inputs = full.at("clamp_inputs").get<bool>();
   o.threads = p.threads_requested > 0 ? p.threads_requested
                                       : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
   p.canonical = full.dump();
@@ -288,6 +293,8 @@ class DeepEnsemble final : public Surrogate {
     x_scale_ = ((X.rowwise() - x_mean_.transpose()).array().square().colwise().sum() / n).sqrt().transpose();
     for (Eigen::Index j = 0; j < x_scale_.size(); ++j)
       if (!(x_scale_(j) > 1e-12 * std::max(1.0, std::abs(x_mean_(j))))) x_scale_(j) = 1.0;
+    x_min_ = X.colwise().minCoeff().transpose();
+    x_max_ = X.colwise().maxCoeff().transpose();
     if (classification_) {
       y_mean_ = 0.0;
       y_scale_ = 1.0;
@@ -354,6 +361,8 @@ class DeepEnsemble final : public Surrogate {
     out.set_attr("fit_summary", std::string(api().fit_summary(handle_.get())));
     out.set("x_mean", x_mean_);
     out.set("x_scale", x_scale_);
+    out.set("x_min", x_min_);
+    out.set("x_max", x_max_);
     Archive& w = out.child("weights");
     const std::int64_t count = api().num_params(handle_.get());
     for (std::int64_t i = 0; i < count; ++i) {
@@ -391,7 +400,7 @@ class DeepEnsemble final : public Surrogate {
     try {
       plugin_ = plugin_or_throw();
       Handle h = create_handle();
-      Eigen::VectorXd x_mean, x_scale;
+      Eigen::VectorXd x_mean, x_scale, x_min, x_max;
       std::int64_t d = 0;
       double y_mean = 0.0, y_scale = 1.0;
       if (fitted) {
@@ -403,6 +412,16 @@ class DeepEnsemble final : public Surrogate {
         if (x_mean.size() != d || x_scale.size() != d)
           throw IOError("deep ensemble load: x_mean/x_scale have " + std::to_string(x_mean.size()) + "/" +
                         std::to_string(x_scale.size()) + " entries, expected n_features = " + std::to_string(d));
+        if (version >= 2) {
+          x_min = in.vector("x_min");
+          x_max = in.vector("x_max");
+          if (x_min.size() != d || x_max.size() != d || (x_min.array() > x_max.array()).any())
+            throw IOError("deep ensemble load: x_min/x_max must have n_features = " + std::to_string(d) +
+                          " entries with x_min <= x_max");
+        } else {  // version 1 files have no box (and no clamp_inputs option)
+          x_min = Eigen::VectorXd::Constant(d, -std::numeric_limits<double>::infinity());
+          x_max = Eigen::VectorXd::Constant(d, std::numeric_limits<double>::infinity());
+        }
         call(api().build(h.get(), d), "load");
         const Archive& w = in.child("weights");
         const std::int64_t count = api().num_params(h.get());
@@ -424,6 +443,8 @@ class DeepEnsemble final : public Surrogate {
       handle_ = std::move(h);
       x_mean_ = std::move(x_mean);
       x_scale_ = std::move(x_scale);
+      x_min_ = std::move(x_min);
+      x_max_ = std::move(x_max);
       y_mean_ = y_mean;
       y_scale_ = y_scale;
       n_features_ = d;
@@ -446,6 +467,8 @@ class DeepEnsemble final : public Surrogate {
         plugin_(o.plugin_),
         x_mean_(o.x_mean_),
         x_scale_(o.x_scale_),
+        x_min_(o.x_min_),
+        x_max_(o.x_max_),
         y_mean_(o.y_mean_),
         y_scale_(o.y_scale_),
         n_features_(o.n_features_),
@@ -498,7 +521,18 @@ class DeepEnsemble final : public Surrogate {
       throw DataError(std::string("deep ensemble ") + what + ": X has " + std::to_string(X.cols()) +
                       " columns, the model was fitted on " + std::to_string(n_features_));
     check_finite(X, what);
-    const RowMajor Xs = standardize(X);
+    RowMajor Xs;
+    if (options_.clamp_inputs) {
+      // Off by default: the growth of the members' disagreement away from the data is the ensemble's
+      // epistemic signal, which acquisition functions need. On, it keeps ReLU members from
+      // extrapolating linearly to absurd values where a column barely varied in training.
+      Eigen::MatrixXd clamped = X;
+      for (Eigen::Index j = 0; j < clamped.cols(); ++j)
+        clamped.col(j) = clamped.col(j).cwiseMax(x_min_(j)).cwiseMin(x_max_(j));
+      Xs = standardize(clamped);
+    } else {
+      Xs = standardize(X);
+    }
     const auto M = api().num_members(handle_.get());
     RowMajor means(M, X.rows()), vars(M, X.rows());
     if (X.rows() > 0)
@@ -511,7 +545,7 @@ class DeepEnsemble final : public Surrogate {
   bool classification_ = false;
   std::shared_ptr<const Plugin> plugin_;
   Handle handle_{nullptr, HandleDeleter{}};
-  Eigen::VectorXd x_mean_, x_scale_;
+  Eigen::VectorXd x_mean_, x_scale_, x_min_, x_max_;
   double y_mean_ = 0.0, y_scale_ = 1.0;
   Eigen::Index n_features_ = 0;
   bool fitted_ = false;

@@ -104,6 +104,30 @@ TEST_CASE("1-D regression: accurate inside the data, more epistemic uncertainty 
   CHECK(epi_far > 5.0 * epi_inside);
 }
 
+TEST_CASE("clamp_inputs predicts at the nearest point of the training box", "[ensemble]") {
+  const Toy t = sine_data(60, 3, [](double) { return 0.1; });
+  const double x_max = t.X.maxCoeff(), x_min = t.X.minCoeff();
+  auto clamped = make_deep_ensemble(R"({"members": 2, "hidden": [8], "epochs": 20, "clamp_inputs": true})", 3);
+  clamped->fit(t.X, t.y);
+  const Eigen::MatrixXd far = (Eigen::MatrixXd(3, 1) << x_max + 10.0, x_max, x_min - 100.0).finished();
+  const Prediction p = clamped->predict(far);
+  CHECK(p.mean(0) == p.mean(1));  // bit for bit: the same network input
+  CHECK(p.epistemic_variance(0) == p.epistemic_variance(1));
+  const Prediction at_min = clamped->predict(Eigen::MatrixXd::Constant(1, 1, x_min));
+  CHECK(p.mean(2) == at_min.mean(0));
+  Archive ar;
+  clamped->save(ar);
+  auto loaded = make_deep_ensemble("", 0);
+  loaded->load(ar);
+  CHECK(loaded->predict(far).mean == p.mean);
+  // Off (the default), the members extrapolate and disagree more far away.
+  auto free_model = make_deep_ensemble(R"({"members": 2, "hidden": [8], "epochs": 20})", 3);
+  free_model->fit(t.X, t.y);
+  const Prediction q = free_model->predict(far);
+  CHECK(q.mean(0) != q.mean(1));
+  CHECK_THROWS_AS(make_deep_ensemble(R"({"clamp_inputs": 1})", 0), matopt::InvalidArgument);
+}
+
 TEST_CASE("heteroscedastic noise is recovered roughly", "[ensemble]") {
   // Noise sd grows linearly from 0.05 at x = -1 to 0.5 at x = 1.
   auto sd = [](double x) { return 0.05 + 0.225 * (x + 1.0); };
@@ -178,7 +202,8 @@ TEST_CASE("save/load and clone reproduce predictions bit for bit", "[ensemble]")
   Archive ar;
   model->save(ar);
   CHECK(ar.attr_string("kind") == "ensemble");
-  CHECK(ar.attr_int("schema_version") == 1);
+  CHECK(ar.attr_int("schema_version") == 2);
+  CHECK(ar.vector("x_min").size() == 2);
   CHECK(ar.child("weights").matrix("member1_layer1_weight").rows() == 4);
   CHECK(ar.child("weights").matrix("member1_layer1_weight").cols() == 8);
   CHECK(ar.child("weights").vector("member0_layer2_bias").size() == 2);
