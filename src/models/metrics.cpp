@@ -119,6 +119,23 @@ double interval_coverage(const VectorXd& y, const VectorXd& m, const VectorXd& s
   return static_cast<double>(inside) / static_cast<double>(y.size());
 }
 
+namespace {
+
+// Trapezoid integral of |observed(p) − p| over the expected proportions p = 0, 1/(bins − 1), …, 1.
+template <class Observed>
+double area_between(int bins, Observed observed) {
+  double area = 0.0, prev = 0.0;
+  for (int k = 0; k < bins; ++k) {
+    const double p = static_cast<double>(k) / static_cast<double>(bins - 1);
+    const double gap = std::abs(observed(p) - p);
+    if (k > 0) area += 0.5 * (gap + prev) / static_cast<double>(bins - 1);
+    prev = gap;
+  }
+  return area;
+}
+
+}  // namespace
+
 double miscalibration_area(const VectorXd& y, const VectorXd& m, const VectorXd& s, int bins) {
   check_sizes("miscalibration_area", y, m);
   check_sizes("miscalibration_area", y, s);
@@ -129,16 +146,10 @@ double miscalibration_area(const VectorXd& y, const VectorXd& m, const VectorXd&
   for (Index i = 0; i < y.size(); ++i) z[static_cast<std::size_t>(i)] = std::abs(y[i] - m[i]) / s[i];
   std::sort(z.begin(), z.end());
   const double n = static_cast<double>(z.size());
-  double area = 0.0, prev = 0.0;
-  for (int k = 0; k < bins; ++k) {
-    const double p = static_cast<double>(k) / static_cast<double>(bins - 1);
+  return area_between(bins, [&](double p) {
     const double half = p >= 1.0 ? std::numeric_limits<double>::infinity() : normal_quantile(0.5 + 0.5 * p);
-    const double observed = static_cast<double>(std::upper_bound(z.begin(), z.end(), half) - z.begin()) / n;
-    const double gap = std::abs(observed - p);
-    if (k > 0) area += 0.5 * (gap + prev) / static_cast<double>(bins - 1);
-    prev = gap;
-  }
-  return area;
+    return static_cast<double>(std::upper_bound(z.begin(), z.end(), half) - z.begin()) / n;
+  });
 }
 
 namespace {
@@ -174,14 +185,7 @@ double pit_interval_coverage(const VectorXd& lo, const VectorXd& hi, double leve
 double pit_miscalibration_area(const VectorXd& lo, const VectorXd& hi, int bins) {
   check_pit("pit_miscalibration_area", lo, hi);
   if (bins < 2) throw InvalidArgument("pit_miscalibration_area: bins must be >= 2");
-  double area = 0.0, prev = 0.0;
-  for (int k = 0; k < bins; ++k) {
-    const double p = static_cast<double>(k) / static_cast<double>(bins - 1);
-    const double gap = std::abs(pit_inside(lo, hi, p) - p);
-    if (k > 0) area += 0.5 * (gap + prev) / static_cast<double>(bins - 1);
-    prev = gap;
-  }
-  return area;
+  return area_between(bins, [&](double p) { return pit_inside(lo, hi, p); });
 }
 
 double sharpness(const VectorXd& s) {
