@@ -129,6 +129,15 @@ void summarize(Pred& p) {
     p.std[i] = std::min(std::max(std::isnan(p.std[i]) ? kMaxStd : p.std[i], 1e-12 * (1.0 + std::abs(p.mean[i]))), kMaxStd);
 }
 
+// Platt scaling: the probability for label-mean margin m.
+double platt(double a, double b, double m) { return 1.0 / (1.0 + std::exp(-(a * m + b))); }
+
+Eigen::VectorXd platt(double a, double b, const Eigen::VectorXd& margin) {
+  Eigen::VectorXd p(margin.size());
+  for (Eigen::Index i = 0; i < margin.size(); ++i) p[i] = platt(a, b, margin[i]);
+  return p;
+}
+
 // Platt scaling p = 1 / (1 + exp(-(a·m + b))) fitted by Newton's method on held-out margins m and 0/1
 // labels (a tiny ridge keeps it finite when the classes separate). Returns (a, b).
 std::pair<double, double> fit_platt(const Eigen::VectorXd& m, const Eigen::VectorXd& y) {
@@ -137,7 +146,7 @@ std::pair<double, double> fit_platt(const Eigen::VectorXd& m, const Eigen::Vecto
   for (int it = 0; it < 100; ++it) {
     double ga = ridge * a, gb = ridge * b, haa = ridge, hab = 0, hbb = ridge;
     for (Eigen::Index i = 0; i < m.size(); ++i) {
-      const double p = 1.0 / (1.0 + std::exp(-(a * m[i] + b)));
+      const double p = platt(a, b, m[i]);
       const double r = p - y[i], w = std::max(p * (1.0 - p), 1e-12);
       ga += r * m[i];
       gb += r;
@@ -339,7 +348,6 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
   double best_score = std::numeric_limits<double>::infinity();
   std::vector<Fitted> fitted(cands.size());
   std::vector<Pred> inner_pred(cands.size());
-  std::vector<char> usable(cands.size(), 0);  // fitted on the training rows
   for (std::size_t c = 0; c < cands.size(); ++c) {
     const Candidate& cand = cands[c];
     const Eigen::MatrixXd& Xtr = Xtrs[cand.features];
@@ -349,7 +357,6 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
     Pred& ip = inner_pred[c];
     try {
       fitted[c] = fit_candidate(ctx, cand, Xtr, ytr, model_seed, nullptr);
-      usable[c] = 1;
       if (K <= 0) {
         if (best == cands.size()) best = c;
         continue;
@@ -408,7 +415,7 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
       best = c;
     }
   }
-  if (best == cands.size() || !usable[best])
+  if (best == cands.size())
     throw DataError(tag + ": no candidate model could be fitted on the training rows (every hurdle candidate "
                           "was dropped; see the warnings)");
   res.model = cands[best].model;
@@ -435,7 +442,7 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
         const auto [ga, gb] = fit_platt(ip.margin, positive);
         res.gate_calibration_a = ga;
         res.gate_calibration_b = gb;
-        for (Eigen::Index i = 0; i < p.p_pos.size(); ++i) p.p_pos[i] = 1.0 / (1.0 + std::exp(-(ga * p.margin[i] + gb)));
+        p.p_pos = platt(ga, gb, p.margin);
       }
       summarize(p);
     }
@@ -459,7 +466,7 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
       const auto [a, b] = fit_platt(inner_pred[best].margin, ytr);
       res.calibration_a = a;
       res.calibration_b = b;
-      for (Eigen::Index i = 0; i < p.mean.size(); ++i) p.mean[i] = 1.0 / (1.0 + std::exp(-(a * p.margin[i] + b)));
+      p.mean = platt(a, b, p.margin);
     }
     const ClassificationScores s = score_matbench_classification(yte, p.mean);
     res.metrics = {{"rocauc_matbench", s.rocauc_matbench},
