@@ -83,17 +83,16 @@ std::pair<Eigen::VectorXd, Eigen::VectorXd> pit_intervals(const Eigen::VectorXd&
   for (Eigen::Index i = 0; i < n; ++i) {
     if (!(scale[i] > 0) || !std::isfinite(y[i]))
       throw InvalidArgument("PIT intervals: row " + std::to_string(i) + " needs a finite target and a scale > 0");
-    const double c = cdf(i, y[i]);
-    // In log space the predictions are of max(0, y) (the point prediction is clipped at 0, targets are
-    // >= 0): the Gaussian part's mass below 0 sits at 0. A target of exactly 0 then falls on an atom and
-    // its PIT is the whole jump [F(0−), F(0)] = [0, F(0)].
     if (log_space && y[i] < 0.0) {  // below the support (log1p and hurdle need targets >= 0)
       lo[i] = hi[i] = 0.0;
       continue;
     }
-    // Mixture (hurdle): mass 1 − p at exactly 0, the Gaussian part with weight p.
+    // Mixture (hurdle): mass 1 − p at exactly 0, the Gaussian part with weight p. In log space the
+    // predictions are of max(0, y) (the point prediction is clipped at 0): the Gaussian part's mass
+    // below 0 sits at 0 too, so a target of exactly 0 falls on an atom and its PIT is the whole jump
+    // [F(0−), F(0)] = [0, F(0)].
     const double p = p_positive.size() == 0 ? 1.0 : std::clamp(p_positive[i], 0.0, 1.0);
-    hi[i] = std::min(1.0, (1.0 - p) + p * c);
+    hi[i] = std::min(1.0, (1.0 - p) + p * cdf(i, y[i]));
     lo[i] = log_space && y[i] == 0.0 ? 0.0 : hi[i];
   }
   return {lo, hi};
