@@ -22,7 +22,7 @@ export(EXPORT matoptTargets NAMESPACE matopt:: FILE ${PROJECT_BINARY_DIR}/matopt
 
 configure_package_config_file(cmake/matoptConfig.cmake.in ${PROJECT_BINARY_DIR}/matoptConfig.cmake
   INSTALL_DESTINATION ${MATOPT_CMAKE_DIR})
-# 0.x: a minor release may break the API/ABI, so find_package(matopt 0.3) accepts only 0.3.*.
+# 0.x: a minor release may break the API/ABI, so find_package(matopt 0.4) accepts only 0.4.*.
 if(PROJECT_VERSION_MAJOR EQUAL 0)
   set(_matopt_compat SameMinorVersion)
 else()

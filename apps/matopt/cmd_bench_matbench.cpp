@@ -19,7 +19,7 @@ namespace matopt::cli {
 namespace {
 
 struct MatbenchArgs {
-  std::string task, dataset, folds, folds_file, target, output;
+  std::string task, dataset, folds, folds_file, target, output, rescore;
   std::string model = "gp";
   std::string features = "magpie+stoichiometry+valence_orbital";
   std::string transform = "none";
@@ -28,6 +28,7 @@ struct MatbenchArgs {
   int threads = 1;
   int inner_folds = 3;
   bool no_recalibrate = false;
+  bool no_quantile_recalibration = false;
 };
 
 bool is_fold_list(const std::string& s) {
@@ -64,7 +65,20 @@ std::string available_tasks(const std::filesystem::path& dir) {
   return out.empty() ? "none found in " + dir.string() : out;
 }
 
+// --rescore: the stored predictions of a results file scored with this version's scoring.
+void rescore(const MatbenchArgs& a) {
+  if (!a.task.empty() || !a.dataset.empty())
+    throw InvalidArgument("--rescore FILE scores a results file again; it takes no --task or --dataset");
+  const MatbenchRun result = rescore_matbench_run(read_matbench_results(a.rescore));
+  std::fputs(format_matbench_table(result).c_str(), stdout);
+  if (!a.output.empty()) {
+    write_matbench_results(result, a.output);
+    std::printf("results: %s\n", a.output.c_str());
+  }
+}
+
 void run(const MatbenchArgs& a) {
+  if (!a.rescore.empty()) return rescore(a);
   std::vector<std::size_t> subset;
   std::string folds_path = a.folds_file;
   // --folds takes either a fold list ("0,2") or a folds file, as the two spellings never collide.
@@ -123,6 +137,7 @@ void run(const MatbenchArgs& a) {
   opt.threads = a.threads;
   opt.inner_folds = a.inner_folds;
   opt.recalibrate = !a.no_recalibrate;
+  opt.quantile_recalibration = !a.no_quantile_recalibration;
   opt.results_path = a.output;
   opt.dataset_label = label;
 
@@ -176,6 +191,14 @@ void register_bench_matbench(CLI::App& bench, Context& ctx) {
                   "Inner CV folds on each training fold (model choice, σ recalibration); 0 = off")
       ->capture_default_str();
   cmd->add_flag("--no-recalibrate", args->no_recalibrate, "Do not recalibrate on inner-CV predictions (σ, the hurdle's P(y > 0) and GP classification probabilities stay raw; for the hurdle this also changes the point prediction)");
+  cmd->add_flag("--no-quantile-recalibration", args->no_quantile_recalibration,
+                "Regression: recalibrate σ (and the hurdle's P(y > 0)) only, without the quantile map of the whole "
+                "predictive distribution fitted on the inner-CV PITs (which also moves the point prediction to "
+                "the recalibrated median)");
+  cmd->add_option("--rescore", args->rescore,
+                  "Score the predictions stored in this results file again with this version's scoring (point "
+                  "prediction and σ recomputed from the stored distributions) and print the table; -o writes the "
+                  "re-scored file");
   cmd->add_option("--seed", args->seed, "Random seed")->capture_default_str();
   cmd->add_option("-j,--threads", args->threads, "Folds run concurrently")->capture_default_str();
   cmd->add_option("-o,--output", args->output,

@@ -103,6 +103,11 @@ void write_matbench_results(const MatbenchRun& run, const std::filesystem::path&
     // Platt (1, 0) is not "no scaling", so the key is there only when scaling was applied.
     if (has_gate && (f.gate_calibration_a != 1.0 || f.gate_calibration_b != 0.0))
       jf["gate_calibration"] = Json{{"a", num(f.gate_calibration_a)}, {"b", num(f.gate_calibration_b)}};
+    if (f.quantile_calibration.fitted()) {
+      Json knots = Json::array();
+      for (double k : f.quantile_calibration.knots) knots.push_back(num(k));
+      jf["quantile_calibration"] = knots;
+    }
     // Keyed by the 0-based dataset row index so that a run can be re-scored without the models.
     Json pred = Json::object();
     const bool has_std = f.std.size() == f.mean.size();
@@ -203,6 +208,15 @@ MatbenchRun read_matbench_results(const std::filesystem::path& path) {
         f.loc.resize(n);
         f.scale.resize(n);
         f.log_space = jf.at("log_space").get<bool>();
+      }
+      if (jf.contains("quantile_calibration")) {
+        std::vector<double> knots;
+        for (const Json& k : jf.at("quantile_calibration")) knots.push_back(to_num(k));
+        try {
+          f.quantile_calibration = PitCalibration::from_knots(std::move(knots));
+        } catch (const InvalidArgument& e) {
+          throw DataError(name + ": fold " + std::to_string(f.fold) + ": " + e.what());
+        }
       }
       if (has_gate) {
         f.p_positive.resize(n);

@@ -23,6 +23,7 @@
 #include "matopt/featurize/pipeline.hpp"
 #include "matopt/models/deep_ensemble.hpp"
 #include "matopt/models/gaussian_process.hpp"
+#include "matopt/models/metrics.hpp"
 #include "matopt/models/surrogate.hpp"
 
 namespace matopt {
@@ -105,29 +106,11 @@ struct Pred {
   Eigen::VectorXd margin;  // a regression model of a 0/1 label (classification, hurdle gate): label mean − 0.5
   Eigen::VectorXd p_pos, loc, scale;
   bool log_space = false;
+  PitCalibration recal;  // quantile recalibration of that distribution (identity unless fitted)
 };
 
-// mean and std of a regression Pred from its distribution. log1p: the median expm1(loc), clipped at 0
-// (targets are >= 0), and σ by the delta method; hurdle: the mixture's exact median and σ.
-void summarize(Pred& p) {
-  if (p.p_pos.size() > 0) {
-    p.mean.resize(p.loc.size());
-    p.std.resize(p.loc.size());
-    for (Eigen::Index i = 0; i < p.loc.size(); ++i)
-      std::tie(p.mean[i], p.std[i]) = matbench_internal::hurdle_median_and_std(p.p_pos[i], p.loc[i], p.scale[i]);
-  } else if (p.log_space) {
-    p.mean = p.loc.array().expm1().cwiseMax(0.0).matrix();
-    p.std = (p.loc.array().exp() * p.scale.array()).matrix();
-  } else {
-    p.mean = p.loc;
-    p.std = p.scale;
-  }
-  // A σ the Gaussian scores can use: > 0 (a hurdle row sure of y = 0 has none) and with a finite σ²
-  // (e^loc overflows for absurd log-space predictions).
-  constexpr double kMaxStd = 1e150;
-  for (Eigen::Index i = 0; i < p.std.size(); ++i)
-    p.std[i] = std::min(std::max(std::isnan(p.std[i]) ? kMaxStd : p.std[i], 1e-12 * (1.0 + std::abs(p.mean[i]))), kMaxStd);
-}
+// mean and std of a regression Pred from its (recalibrated) distribution.
+void summarize(Pred& p) { matbench_internal::summarize_distribution(p.p_pos, p.loc, p.scale, p.log_space, p.recal, p.mean, p.std); }
 
 // Platt scaling: the probability for label-mean margin m.
 double platt(double a, double b, double m) { return 1.0 / (1.0 + std::exp(-(a * m + b))); }
@@ -444,16 +427,23 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
         res.gate_calibration_b = gb;
         p.p_pos = platt(ga, gb, p.margin);
       }
+      if (opt.quantile_recalibration) {
+        // What remains after σ and P(y > 0) are recalibrated (the residuals' shape: a sharp centre with
+        // heavy tails, skew) is mapped away by quantile recalibration on the same inner-CV rows, taken
+        // through the same (a, b) and Platt scaling first.
+        Pred held = ip;
+        held.scale = (a * held.scale.array() + b).cwiseMax(1e-12 * (1.0 + held.loc.cwiseAbs().array())).matrix();
+        if (held.p_pos.size() > 0 && held.margin.size() == ytr.size())
+          held.p_pos = platt(res.gate_calibration_a, res.gate_calibration_b, held.margin);
+        const auto [lo, hi] = matbench_internal::pit_intervals(ytr, held.p_pos, held.loc, held.scale, held.log_space);
+        p.recal = fit_pit_calibration(lo, hi);
+        res.quantile_calibration = p.recal;
+      }
       summarize(p);
     }
-    const RegressionScores s = score_matbench_regression(yte, p.mean, p.std, p.p_pos, p.loc, p.scale, p.log_space);
-    res.metrics = {{"mae", s.mae},
-                   {"rmse", s.rmse},
-                   {"r2", s.r2},
-                   {"nll", s.nll},
-                   {"miscalibration_area", s.miscalibration_area},
-                   {"coverage68", s.coverage68},
-                   {"coverage95", s.coverage95}};
+    const RegressionScores s =
+        score_matbench_regression(yte, p.mean, p.std, p.p_pos, p.loc, p.scale, p.log_space, p.recal);
+    res.metrics = matbench_internal::metrics_map(s);
     res.std = p.std;
     res.p_positive = p.p_pos;
     res.loc = p.loc;
@@ -469,11 +459,7 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
       p.mean = platt(a, b, p.margin);
     }
     const ClassificationScores s = score_matbench_classification(yte, p.mean);
-    res.metrics = {{"rocauc_matbench", s.rocauc_matbench},
-                   {"rocauc", s.rocauc},
-                   {"accuracy", s.accuracy},
-                   {"balanced_accuracy", s.balanced_accuracy},
-                   {"log_loss", s.log_loss}};
+    res.metrics = matbench_internal::metrics_map(s);
   }
   res.mean = p.mean;
   res.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -571,6 +557,7 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
   sig["seed"] = options.seed;
   sig["inner_folds"] = options.inner_folds;
   sig["recalibrate"] = options.recalibrate;
+  sig["quantile_recalibration"] = options.quantile_recalibration;
   // Version 2: σ recalibrated in the transformed space, hurdle P(y > 0) Platt-scaled, coverage from
   // the predictive distribution. Folds of version-1 files are not mixed with these.
   sig["method"] = 2;

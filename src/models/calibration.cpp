@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "matopt/models/calibration.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -86,6 +87,60 @@ StdCalibration fit_std_calibration(const VectorXd& r, const VectorXd& s) {
   c.a = res.x[0];
   c.b = res.x[1] * unit;
   c.fitted = true;
+  return c;
+}
+
+double PitCalibration::apply(double u) const {
+  if (knots.empty()) return u;
+  u = std::clamp(u, 0.0, 1.0);
+  const double t = u * static_cast<double>(knots.size() - 1);
+  const std::size_t k = std::min(static_cast<std::size_t>(t), knots.size() - 2);
+  return knots[k] + (t - static_cast<double>(k)) * (knots[k + 1] - knots[k]);
+}
+
+double PitCalibration::inverse(double r) const {
+  if (knots.empty()) return r;
+  r = std::clamp(r, 0.0, 1.0);
+  // first knot > r; the segment before it holds r (knots strictly increase from 0 to 1)
+  const auto it = std::upper_bound(knots.begin() + 1, knots.end() - 1, r);
+  const std::size_t k = static_cast<std::size_t>(it - knots.begin()) - 1;
+  const double m = static_cast<double>(knots.size() - 1);
+  return (static_cast<double>(k) + (r - knots[k]) / (knots[k + 1] - knots[k])) / m;
+}
+
+PitCalibration PitCalibration::from_knots(std::vector<double> knots) {
+  if (knots.size() < 2 || knots.front() != 0.0 || knots.back() != 1.0)
+    throw InvalidArgument("quantile recalibration: need at least 2 knots, the first 0 and the last 1 (got " +
+                          std::to_string(knots.size()) + ")");
+  for (std::size_t k = 1; k < knots.size(); ++k)
+    if (!(knots[k] > knots[k - 1]))
+      throw InvalidArgument("quantile recalibration: knots must strictly increase (knot " + std::to_string(k) + ")");
+  PitCalibration c;
+  c.knots = std::move(knots);
+  return c;
+}
+
+PitCalibration fit_pit_calibration(const VectorXd& lo, const VectorXd& hi, int grid) {
+  if (lo.size() == 0 || lo.size() != hi.size())
+    throw InvalidArgument("quantile recalibration: need equally sized, non-empty PIT bounds (got " +
+                          std::to_string(lo.size()) + " and " + std::to_string(hi.size()) + ")");
+  if (grid < 2) throw InvalidArgument("quantile recalibration: grid must be >= 2");
+  for (Index i = 0; i < lo.size(); ++i)
+    if (!(lo[i] >= 0.0 && lo[i] <= hi[i] && hi[i] <= 1.0))
+      throw InvalidArgument("quantile recalibration: row " + std::to_string(i) + " has PIT interval [" +
+                            std::to_string(lo[i]) + ", " + std::to_string(hi[i]) + "]; expected 0 <= lo <= hi <= 1");
+  const auto m = static_cast<std::size_t>(grid);
+  const double n = static_cast<double>(lo.size());
+  PitCalibration c;
+  c.knots.assign(m + 1, 0.0);
+  for (std::size_t k = 1; k < m; ++k) {
+    const double u = static_cast<double>(k) / static_cast<double>(m);
+    double below = 0.0;  // n·Ĝ(u): a point PIT counts when <= u, an interval by its share below u
+    for (Index i = 0; i < lo.size(); ++i)
+      below += hi[i] > lo[i] ? std::clamp((u - lo[i]) / (hi[i] - lo[i]), 0.0, 1.0) : (lo[i] <= u ? 1.0 : 0.0);
+    c.knots[k] = (below + u) / (n + 1.0);
+  }
+  c.knots[m] = 1.0;  // R(0) = 0 and R(1) = 1 whatever sits exactly at the ends
   return c;
 }
 

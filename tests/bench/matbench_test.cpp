@@ -15,6 +15,7 @@
 #include "matopt/bench/matbench.hpp"
 #include "matopt/core/composition.hpp"
 #include "matopt/core/error.hpp"
+#include "matopt/models/metrics.hpp"
 
 using namespace matopt;
 using Catch::Matchers::Contains;
@@ -248,6 +249,7 @@ TEST_CASE("results file round trip and summary", "[matbench]") {
       f.log_space = true;
       f.gate_calibration_a = 3.5;
       f.gate_calibration_b = -0.75;
+      f.quantile_calibration = PitCalibration::from_knots({0.0, 0.1 / 3.0, 0.75, 1.0});
     }
     run.folds.push_back(f);
   }
@@ -276,6 +278,7 @@ TEST_CASE("results file round trip and summary", "[matbench]") {
     REQUIRE(b.log_space == a.log_space);
     REQUIRE(b.gate_calibration_a == a.gate_calibration_a);
     REQUIRE(b.gate_calibration_b == a.gate_calibration_b);
+    REQUIRE(b.quantile_calibration.knots == a.quantile_calibration.knots);
   }
   REQUIRE(back.folds[1].loc.size() == 0);
   const auto s = summarize_matbench(back);
@@ -283,6 +286,19 @@ TEST_CASE("results file round trip and summary", "[matbench]") {
   REQUIRE(s.at("mae").std == Approx(1.0));  // ddof = 0
   const std::string table = format_matbench_table(back);
   REQUIRE_THAT(table, Contains("MAE") && Contains("2/2 folds") && Contains("1 groups (2 rows)"));
+
+  // Stored quantile-recalibration knots that do not increase: a DataError naming the fold.
+  std::string text;
+  {
+    std::ifstream in(path);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const auto at = text.find("0.75", text.find("\"quantile_calibration\""));  // the third knot
+  REQUIRE(at != std::string::npos);
+  text.replace(at, 4, "0.01");
+  std::ofstream(tmp.path / "bad_knots.json") << text;
+  REQUIRE_THROWS_MSG(read_matbench_results(tmp.path / "bad_knots.json"), DataError,
+                     Contains("fold 0") && Contains("strictly increase"));
 
   std::ofstream(tmp.path / "bad.json") << R"({"format":"something-else"})";
   REQUIRE_THROWS_MSG(read_matbench_results(tmp.path / "bad.json"), DataError,
@@ -530,6 +546,57 @@ TEST_CASE("PIT intervals of the hurdle and log1p distributions, derived by hand"
   CHECK(score_matbench_regression(zeros, zeros, small).miscalibration_area == Approx(0.5).epsilon(1e-12));
 }
 
+TEST_CASE("quantiles of the predictive distributions and recalibrated scores, derived by hand", "[matbench]") {
+  using matopt::matbench_internal::distribution_quantile;
+  const double phi1 = 0.8413447460685429;  // Φ(1)
+  CHECK(distribution_quantile(1.0, 1.0, 2.0, false, phi1) == Approx(3.0).epsilon(1e-12));
+  CHECK(distribution_quantile(1.0, 1.0, 2.0, false, 0.5) == Approx(1.0).epsilon(1e-12));
+  // log1p alone: e^1 − 1 at Φ(1); below the median the quantile of max(0, y) is 0
+  CHECK(distribution_quantile(1.0, 0.0, 1.0, true, phi1) == Approx(std::exp(1.0) - 1.0).epsilon(1e-12));
+  CHECK(distribution_quantile(1.0, 0.0, 1.0, true, 0.3) == 0.0);
+  // hurdle, P(y > 0) = 0.75, log(1 + y) ~ N(log 3, 0.25): the median is the hurdle median (1.4187446, see
+  // above); every quantile up to 1 − p = 0.25 is the point mass
+  const double m = std::log(3.0), sd = 0.5;
+  CHECK(distribution_quantile(0.75, m, sd, true, 0.5) ==
+        Approx(matopt::matbench_internal::hurdle_median_and_std(0.75, m, sd).first).epsilon(1e-12));
+  CHECK(distribution_quantile(0.75, m, sd, true, 0.25) == 0.0);
+  CHECK(distribution_quantile(0.75, m, sd, true, 0.25 + 0.75 * phi1) == Approx(3.0 * std::exp(0.5) - 1.0).epsilon(1e-12));
+
+  // Standard deviation after R. The identity map keeps F's own σ: scale for the Gaussian, the exact
+  // mixture σ for the hurdle (its log-normal part far above 0, where clipping at 0 does not matter).
+  using matopt::matbench_internal::recalibrated_std;
+  auto z_cells = [](std::size_t cells) {
+    std::vector<double> z(cells + 1);
+    for (std::size_t k = 0; k <= cells; ++k) z[k] = normal_quantile(static_cast<double>(k) / static_cast<double>(cells));
+    return z;
+  };
+  std::vector<double> identity(201);
+  for (std::size_t k = 0; k <= 200; ++k) identity[k] = static_cast<double>(k) / 200.0;
+  const PitCalibration id = PitCalibration::from_knots(identity);
+  CHECK(recalibrated_std(1.0, 5.0, 2.0, false, id, z_cells(200)) == Approx(2.0).epsilon(1e-9));
+  const double m30 = std::log(30.0);
+  CHECK(recalibrated_std(0.75, m30, 0.3, true, id, z_cells(200)) ==
+        Approx(matopt::matbench_internal::hurdle_median_and_std(0.75, m30, 0.3).second).epsilon(1e-9));
+  CHECK(recalibrated_std(1.0, m30, 0.3, true, id, z_cells(200)) ==
+        Approx(matopt::matbench_internal::hurdle_median_and_std(1.0, m30, 0.3).second).epsilon(1e-9));
+  CHECK(recalibrated_std(0.0, m30, 0.3, true, id, z_cells(200)) == 0.0);
+  // R with knots (0, ¼, 1) weights F's lower half by ½ and its upper half by 3/2: E'[z] = φ(0),
+  // E'[z²] = 1, so σ' = scale·√(1 − φ(0)²) = 2·√(1 − 1/(2π)) = 1.8339521.
+  const PitCalibration quarter = PitCalibration::from_knots({0.0, 0.25, 1.0});
+  CHECK(recalibrated_std(1.0, 5.0, 2.0, false, quarter, z_cells(2)) == Approx(2.0 * std::sqrt(1.0 - 1.0 / (2.0 * M_PI))).epsilon(1e-12));
+
+  // Scores through a quantile map R with knots (0, 0.2, 1): R(u) = 0.4·u up to ½. A target at the
+  // predicted median has PIT ½ → R = 0.2: outside the central 50 % interval [¼, ¾], inside the 68 % one.
+  const Eigen::VectorXd y = Eigen::VectorXd::Constant(1, 2.0), loc = y, scale = Eigen::VectorXd::Ones(1);
+  const PitCalibration r = PitCalibration::from_knots({0.0, 0.2, 1.0});
+  CHECK(score_matbench_regression(y, loc, scale, Eigen::VectorXd(), loc, scale, false).coverage68 == 1.0);
+  CHECK(score_matbench_regression(y, loc, scale, Eigen::VectorXd(), loc, scale, false, r).coverage68 == 1.0);
+  CHECK(score_matbench_regression(y, loc, scale, Eigen::VectorXd(), loc, scale, false, r).coverage95 == 1.0);
+  const PitCalibration steep = PitCalibration::from_knots({0.0, 0.1, 1.0});  // R(½) = 0.1
+  CHECK(score_matbench_regression(y, loc, scale, Eigen::VectorXd(), loc, scale, false, steep).coverage68 == 0.0);
+  CHECK(score_matbench_regression(y, loc, scale, Eigen::VectorXd(), loc, scale, false, steep).coverage95 == 1.0);
+}
+
 TEST_CASE("hurdle transform for zero-inflated targets: exact zeros, chosen by inner CV", "[matbench]") {
   // y = max(0, 6·x_Fe - 2): exactly 0 for x_Fe <= 1/3 (about half the rows), a ramp above.
   Dataset data = ternary_dataset(false);
@@ -566,6 +633,26 @@ TEST_CASE("hurdle transform for zero-inflated targets: exact zeros, chosen by in
   REQUIRE(f.p_positive.size() == f.mean.size());
   CHECK((f.gate_calibration_a != 1.0 || f.gate_calibration_b != 0.0));
   CHECK(f.metrics.at("miscalibration_area") < 0.5);
+  // Re-scoring the stored distribution reproduces the run bit for bit.
+  const MatbenchRun again = rescore_matbench_run(run);
+  CHECK(again.folds.at(0).mean == f.mean);
+  CHECK(again.folds.at(0).std == f.std);
+  CHECK(again.folds.at(0).metrics == f.metrics);
+  // Quantile recalibration is fitted and the point prediction is its median.
+  REQUIRE(f.quantile_calibration.fitted());
+  const double v50 = f.quantile_calibration.inverse(0.5);
+  for (Eigen::Index i = 0; i < f.mean.size(); ++i)
+    CHECK(f.mean[i] == matopt::matbench_internal::distribution_quantile(f.p_positive[i], f.loc[i], f.scale[i], true, v50));
+  // Without it: the same distribution, the plain hurdle median.
+  MatbenchOptions sigma_only = opt;
+  sigma_only.quantile_recalibration = false;
+  const MatbenchRun sigma_run = run_matbench(data, "y", folds, sigma_only);
+  const MatbenchFoldResult& q = sigma_run.folds.at(0);
+  CHECK_FALSE(q.quantile_calibration.fitted());
+  CHECK(q.loc == f.loc);
+  CHECK(q.p_positive == f.p_positive);
+  for (Eigen::Index i = 0; i < q.mean.size(); ++i)
+    CHECK(q.mean[i] == matopt::matbench_internal::hurdle_median_and_std(q.p_positive[i], q.loc[i], q.scale[i]).first);
   // Without recalibration: raw scale and P(y > 0).
   MatbenchOptions raw = opt;
   raw.recalibrate = false;
@@ -576,6 +663,7 @@ TEST_CASE("hurdle transform for zero-inflated targets: exact zeros, chosen by in
   CHECK(r.gate_calibration_b == 0.0);
   CHECK(r.loc == f.loc);  // the models are the same
   CHECK(r.p_positive != f.p_positive);
+  CHECK_FALSE(r.quantile_calibration.fitted());
 
   // auto offers none, log1p and hurdle here (targets >= 0, many exact zeros) and keeps the best
   opt.transform = "auto";

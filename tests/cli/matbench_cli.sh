@@ -38,6 +38,16 @@ echo "$out" | grep -q "MAE" || fail "no MAE in the table: $out"
 out=$("$MATOPT" "${args[@]}" -o "$TMP/r.json" 2>&1) || fail "third run: $out"
 echo "$out" | grep -q "nothing to run" || fail "a finished run should have nothing to run: $out"
 
+# Re-scoring the stored predictions with the same version reproduces the table's figures.
+table=$(echo "$out" | grep -E "^  (MAE|miscal)")
+out=$("$MATOPT" bench matbench --rescore "$TMP/r.json" -o "$TMP/rescored.json" 2>&1) || fail "rescore: $out"
+[ "$(echo "$out" | grep -E "^  (MAE|miscal)")" = "$table" ] || fail "rescored table differs: $out vs $table"
+[ -s "$TMP/rescored.json" ] || fail "rescore -o wrote nothing"
+out=$("$MATOPT" bench matbench --rescore "$TMP/r.json" --task matbench_steels 2>&1)
+[ $? -eq 1 ] || fail "--rescore with --task should exit 1: $out"
+out=$("$MATOPT" bench matbench --rescore "$TMP/toy.csv" 2>&1)
+[ $? -eq 2 ] || fail "rescoring a non-results file should exit 2: $out"
+
 # Other arguments against the same results file: usage error naming the difference.
 out=$("$MATOPT" bench matbench --dataset "$TMP/toy.csv" --features fractions --seed 4 -o "$TMP/r.json" 2>&1)
 [ $? -eq 1 ] || fail "changed seed should exit 1: $out"

@@ -151,3 +151,55 @@ TEST_CASE("recalibrated predictions keep the epistemic/aleatoric split", "[calib
   CHECK(q.aleatoric_variance[1] == Approx(1.0));
   CHECK(q.mean == p.mean);
 }
+
+TEST_CASE("quantile recalibration: knots derived by hand, inverse, stored-knot validation", "[calibration]") {
+  // PITs 0.25, 0.5, 0.75 on a grid of 4 cells: n·Ĝ(u) at u = ¼, ½, ¾ is 1, 2, 3, so
+  // R(k/4) = (n·Ĝ + u)/(n + 1) = 1.25/4, 2.5/4, 3.75/4.
+  const PitCalibration r = fit_pit_calibration(v({0.5, 0.25, 0.75}), v({0.5, 0.25, 0.75}), 4);
+  REQUIRE(r.knots.size() == 5);
+  CHECK(r.knots[0] == 0.0);
+  CHECK(r.knots[1] == Approx(0.3125).epsilon(1e-15));
+  CHECK(r.knots[2] == Approx(0.625).epsilon(1e-15));
+  CHECK(r.knots[3] == Approx(0.9375).epsilon(1e-15));
+  CHECK(r.knots[4] == 1.0);
+  CHECK(r.apply(0.375) == Approx(0.46875).epsilon(1e-15));  // halfway between the knots at ¼ and ½
+  CHECK(r.inverse(0.625) == Approx(0.5).epsilon(1e-15));
+  CHECK(r.inverse(0.46875) == Approx(0.375).epsilon(1e-15));
+  CHECK(r.inverse(r.apply(0.9)) == Approx(0.9).epsilon(1e-14));
+  CHECK(r.apply(-1.0) == 0.0);
+  CHECK(r.inverse(2.0) == 1.0);
+  // A target on a point mass has the PIT interval [0, ½]: a uniform draw inside it, so Ĝ(¼) = ½,
+  // Ĝ(½) = 1: R(¼) = (0.5 + 0.25)/2, R(½) = (1 + 0.5)/2.
+  const PitCalibration atom = fit_pit_calibration(v({0.0}), v({0.5}), 4);
+  CHECK(atom.knots[1] == Approx(0.375).epsilon(1e-15));
+  CHECK(atom.knots[2] == Approx(0.75).epsilon(1e-15));
+  // Not fitted: the identity.
+  CHECK(PitCalibration{}.apply(0.3) == 0.3);
+  CHECK(PitCalibration{}.inverse(0.3) == 0.3);
+  CHECK(PitCalibration::from_knots({0.0, 0.2, 1.0}).apply(0.25) == Approx(0.1).epsilon(1e-15));
+  CHECK_THROWS_AS(PitCalibration::from_knots({0.0, 0.5, 0.5, 1.0}), InvalidArgument);
+  CHECK_THROWS_AS(PitCalibration::from_knots({0.1, 1.0}), InvalidArgument);
+  CHECK_THROWS_AS(PitCalibration::from_knots({0.0}), InvalidArgument);
+  CHECK_THROWS_AS(fit_pit_calibration(v({0.5}), v({0.4}), 4), InvalidArgument);  // lo > hi
+  CHECK_THROWS_AS(fit_pit_calibration(VectorXd(), VectorXd(), 4), InvalidArgument);
+  CHECK_THROWS_AS(fit_pit_calibration(v({0.5}), v({0.5}), 1), InvalidArgument);
+}
+
+TEST_CASE("quantile recalibration makes a too-wide Gaussian calibrated", "[calibration]") {
+  // Targets at the quantiles of N(0, 1) predicted as N(0, 2²): PIT Φ(y/2) piles up around ½ and the
+  // miscalibration area is large. After R the PITs are uniform up to the grid and the pseudo-PIT, and
+  // the recalibrated 84.13 % quantile 2·Φ⁻¹(R⁻¹(Φ(1))) is the true σ = 1.
+  const int n = 2000;
+  VectorXd y(n), pit(n);
+  for (int i = 0; i < n; ++i) {
+    y[i] = normal_quantile((i + 0.5) / n);
+    pit[i] = 0.5 * std::erfc(-y[i] / (2.0 * std::sqrt(2.0)));
+  }
+  const PitCalibration r = fit_pit_calibration(pit, pit);
+  VectorXd mapped(n);
+  for (int i = 0; i < n; ++i) mapped[i] = r.apply(pit[i]);
+  CHECK(pit_miscalibration_area(pit, pit) > 0.15);
+  CHECK(pit_miscalibration_area(mapped, mapped) < 0.005);
+  CHECK(2.0 * normal_quantile(r.inverse(0.8413447460685429)) == Approx(1.0).margin(0.01));
+  CHECK(2.0 * normal_quantile(r.inverse(0.5)) == Approx(0.0).margin(1e-3));
+}

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "matopt/core/dataset.hpp"
+#include "matopt/models/calibration.hpp"
 
 namespace matopt {
 
@@ -92,11 +93,12 @@ RegressionScores score_matbench_regression(const Eigen::VectorXd& y, const Eigen
 /// g = log1p if `log_space`, the identity otherwise; in log space the distribution is that of max(0, y)
 /// (targets are >= 0 there, and the Gaussian part's mass below 0 is counted at 0). MAE, RMSE, R² and the Gaussian NLL use the
 /// summary `mean` (point prediction) and `std`; the coverages and the miscalibration area use the
-/// distribution itself (pit_interval_coverage, pit_miscalibration_area).
+/// distribution itself (pit_interval_coverage, pit_miscalibration_area), recalibrated by
+/// `quantile_calibration` when that is fitted (the CDF becomes R ∘ F).
 RegressionScores score_matbench_regression(const Eigen::VectorXd& y, const Eigen::VectorXd& mean,
                                            const Eigen::VectorXd& std, const Eigen::VectorXd& p_positive,
                                            const Eigen::VectorXd& loc, const Eigen::VectorXd& scale,
-                                           bool log_space);
+                                           bool log_space, const PitCalibration& quantile_calibration = {});
 
 /// @brief Test-fold scores of a classifier that outputs P(y = 1).
 struct ClassificationScores {
@@ -130,6 +132,10 @@ struct MatbenchOptions {
   /// recalibrate σ on held-out residuals. 0 disables both (then "auto" is refused).
   int inner_folds = 3;
   bool recalibrate = true;  ///< regression: σ' = a·σ + b fitted on inner-CV residuals
+  /// Regression, with `recalibrate`: then also quantile recalibration of the whole predictive
+  /// distribution on the inner-CV PITs (see PitCalibration); the point prediction becomes the
+  /// recalibrated median.
+  bool quantile_recalibration = true;
   /// Results file: written atomically after every fold; if it exists when the run starts and was
   /// written with the same arguments, its finished folds are kept and skipped. Empty = none.
   std::filesystem::path results_path;
@@ -158,6 +164,9 @@ struct MatbenchFoldResult {
   Eigen::VectorXd p_positive, loc, scale;
   bool log_space = false;  ///< loc/scale describe log(1 + y) rather than y
   double gate_calibration_a = 1, gate_calibration_b = 0;  ///< hurdle: Platt scaling of P(y > 0) applied
+  /// Regression: quantile recalibration applied on top of loc/scale/p_positive (not fitted: none;
+  /// matopt >= 0.4). mean and std are those of the recalibrated distribution.
+  PitCalibration quantile_calibration;
 };
 
 /// @brief A benchmark run (possibly partial).
@@ -171,6 +180,13 @@ struct MatbenchRun {
   std::string signature;  ///< JSON text of the arguments that determine the results (for resume)
   std::vector<MatbenchFoldResult> folds;  ///< finished folds, ascending
 };
+
+/// @brief The run scored again from the predictions stored in it, with this version's scoring (for
+/// results files written by an older matopt, or to check one). Regression folds that carry their
+/// predictive distribution get the point prediction and σ recomputed from loc, scale, p_positive and
+/// quantile_calibration, then every metric; older regression folds are scored from their stored mean
+/// and σ, classification folds from their probabilities. Signature, timings and inner-CV scores are kept.
+MatbenchRun rescore_matbench_run(MatbenchRun run);
 
 /// @brief Called after each finished fold (from the thread that finished it, serialized by a lock).
 using MatbenchFoldCallback = std::function<void(const MatbenchFoldResult&, std::size_t done, std::size_t total)>;
