@@ -190,7 +190,7 @@ void register_bench_matbench(CLI::App& bench, Context& ctx) {
   cmd->add_option("--inner-folds", args->inner_folds,
                   "Inner CV folds on each training fold (model choice, σ recalibration); 0 = off")
       ->capture_default_str();
-  cmd->add_flag("--no-recalibrate", args->no_recalibrate, "Do not recalibrate on inner-CV predictions (σ, the hurdle's P(y > 0) and GP classification probabilities stay raw; for the hurdle this also changes the point prediction)");
+  cmd->add_flag("--no-recalibrate", args->no_recalibrate, "Do not recalibrate on inner-CV predictions (σ, the hurdle's P(y > 0) and GP classification probabilities stay raw, and no quantile recalibration; this also changes the point prediction)");
   cmd->add_flag("--no-quantile-recalibration", args->no_quantile_recalibration,
                 "Regression: recalibrate σ (and the hurdle's P(y > 0)) only, without the quantile map of the whole "
                 "predictive distribution fitted on the inner-CV PITs (which also moves the point prediction to "

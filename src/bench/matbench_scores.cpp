@@ -186,10 +186,13 @@ double recalibrated_std(double p, double loc, double scale, bool log_space, cons
   p = log_space ? std::clamp(p, 0.0, 1.0) : 1.0;
   if (p == 0.0) return 0.0;  // all mass at 0
   // Only the continuous part (v > 1 − p) carries y != 0; its cell edges in z, where v = 1 − p + p·Φ(z).
+  // w = (k/M − (1 − p))/p is written as 1 − (M − k)/(M·p) so that the top edge is exactly 1 (z = +∞):
+  // 1 − (1 − p) is not p in floating point, and a top edge at z ≈ 8 would cut a wide log-normal's tail.
   auto z_at = [&](std::size_t k) {
     if (p == 1.0) return z_cells[k];
-    const double w = (static_cast<double>(k) / static_cast<double>(m) - (1.0 - p)) / p;
-    return w <= 0.0 ? -std::numeric_limits<double>::infinity() : normal_quantile(std::min(w, 1.0));
+    const double w = 1.0 - static_cast<double>(m - k) / (static_cast<double>(m) * p);
+    if (w <= 0.0) return -std::numeric_limits<double>::infinity();
+    return k == m ? std::numeric_limits<double>::infinity() : normal_quantile(std::min(w, 1.0));
   };
   const double z0 = log_space ? -loc / scale : -std::numeric_limits<double>::infinity();  // y = 0 below
   double s1 = 0.0, s2 = 0.0;  // E'[y], E'[y²] (identity space: of z, scaled at the end)
@@ -204,14 +207,19 @@ double recalibrated_std(double p, double loc, double scale, bool log_space, cons
       s1 += weight * (density(a) - density(b));
       s2 += weight * (gaussian_mass(a, b) + times_density(a) - times_density(b));
     } else {  // y = e^(loc + scale·z) − 1: ∫e^(tz)φ = e^(t²/2)·(Φ(b − t) − Φ(a − t))
-      const double e1 = std::exp(loc + 0.5 * scale * scale) * gaussian_mass(a - scale, b - scale);
-      const double e2 = std::exp(2.0 * loc + 2.0 * scale * scale) * gaussian_mass(a - 2.0 * scale, b - 2.0 * scale);
+      // (a cell without mass adds nothing, even where the exponential overflows: no inf·0)
+      const double m1 = gaussian_mass(a - scale, b - scale), m2 = gaussian_mass(a - 2.0 * scale, b - 2.0 * scale);
+      const double e1 = m1 > 0.0 ? std::exp(loc + 0.5 * scale * scale) * m1 : 0.0;
+      const double e2 = m2 > 0.0 ? std::exp(2.0 * loc + 2.0 * scale * scale) * m2 : 0.0;
       const double e0 = gaussian_mass(a, b);
       s1 += weight * (e1 - e0);
       s2 += weight * (e2 - 2.0 * e1 + e0);
     }
   }
-  const double var = std::max(0.0, s2 - s1 * s1);
+  // Overflow (inf − inf) is NaN, which the caller caps; std::max(0, NaN) would turn it into 0.
+  const double d = s2 - s1 * s1;
+  if (std::isnan(d) || std::isinf(d)) return std::numeric_limits<double>::infinity();
+  const double var = std::max(0.0, d);
   return log_space ? std::sqrt(var) : scale * std::sqrt(var);
 }
 

@@ -91,7 +91,7 @@ StdCalibration fit_std_calibration(const VectorXd& r, const VectorXd& s) {
 }
 
 double PitCalibration::apply(double u) const {
-  if (knots.empty()) return u;
+  if (knots.size() < 2 || std::isnan(u)) return u;
   u = std::clamp(u, 0.0, 1.0);
   const double t = u * static_cast<double>(knots.size() - 1);
   const std::size_t k = std::min(static_cast<std::size_t>(t), knots.size() - 2);
@@ -99,7 +99,7 @@ double PitCalibration::apply(double u) const {
 }
 
 double PitCalibration::inverse(double r) const {
-  if (knots.empty()) return r;
+  if (knots.size() < 2 || std::isnan(r)) return r;
   r = std::clamp(r, 0.0, 1.0);
   // first knot > r; the segment before it holds r (knots strictly increase from 0 to 1)
   const auto it = std::upper_bound(knots.begin() + 1, knots.end() - 1, r);

@@ -585,6 +585,24 @@ TEST_CASE("quantiles of the predictive distributions and recalibrated scores, de
   const PitCalibration quarter = PitCalibration::from_knots({0.0, 0.25, 1.0});
   CHECK(recalibrated_std(1.0, 5.0, 2.0, false, quarter, z_cells(2)) == Approx(2.0 * std::sqrt(1.0 - 1.0 / (2.0 * M_PI))).epsilon(1e-12));
 
+  // Hurdle with P(y > 0) = ½ and knots (0, ¼, 1): the first cell (v <= ½) is the atom, whose mass R
+  // shrinks to ¼; the continuous part keeps its shape with mass ¾, so σ'² = ¾·E[X²] − (¾·E[X])² for
+  // X = e^Z − 1, Z ~ N(log 30, 0.3²) (its mass below 0 is negligible):
+  // E[X] = 30·e^0.045 − 1, E[X²] = 900·e^0.18 − 60·e^0.045 + 1.
+  const double ex = 30.0 * std::exp(0.045) - 1.0, ex2 = 900.0 * std::exp(0.18) - 60.0 * std::exp(0.045) + 1.0;
+  CHECK(recalibrated_std(0.5, m30, 0.3, true, quarter, z_cells(2)) ==
+        Approx(std::sqrt(0.75 * ex2 - 0.5625 * ex * ex)).epsilon(1e-10));
+  // The continuous part's top cell reaches z = +∞ even where 1 − (1 − p) != p in floating point: a wide
+  // log-normal (scale 4, whose second moment lives near z = 8) keeps its exact σ.
+  CHECK(recalibrated_std(0.0114, 30.0, 4.0, true, id, z_cells(200)) ==
+        Approx(matopt::matbench_internal::hurdle_median_and_std(0.0114, 30.0, 4.0).second).epsilon(1e-8));
+  // Overflowing moments are +inf (never 0 or NaN), which summarize_distribution caps at 1e150.
+  CHECK(std::isinf(recalibrated_std(1.0, 360.0, 1.0, true, quarter, z_cells(2))));
+  Eigen::VectorXd mean_out, std_out;
+  matopt::matbench_internal::summarize_distribution(Eigen::VectorXd(), Eigen::VectorXd::Constant(1, 360.0),
+                                                    Eigen::VectorXd::Ones(1), true, quarter, mean_out, std_out);
+  CHECK(std_out[0] == 1e150);
+
   // Scores through a quantile map R with knots (0, 0.2, 1): R(u) = 0.4·u up to ½. A target at the
   // predicted median has PIT ½ → R = 0.2: outside the central 50 % interval [¼, ¾], inside the 68 % one.
   const Eigen::VectorXd y = Eigen::VectorXd::Constant(1, 2.0), loc = y, scale = Eigen::VectorXd::Ones(1);
@@ -633,8 +651,10 @@ TEST_CASE("hurdle transform for zero-inflated targets: exact zeros, chosen by in
   REQUIRE(f.p_positive.size() == f.mean.size());
   CHECK((f.gate_calibration_a != 1.0 || f.gate_calibration_b != 0.0));
   CHECK(f.metrics.at("miscalibration_area") < 0.5);
-  // Re-scoring the stored distribution reproduces the run bit for bit.
-  const MatbenchRun again = rescore_matbench_run(run);
+  // Re-scoring the stored distribution (through the results file) reproduces the run bit for bit.
+  TempDir tmp("rescore");
+  write_matbench_results(run, tmp.path / "r.json");
+  const MatbenchRun again = rescore_matbench_run(read_matbench_results(tmp.path / "r.json"));
   CHECK(again.folds.at(0).mean == f.mean);
   CHECK(again.folds.at(0).std == f.std);
   CHECK(again.folds.at(0).metrics == f.metrics);

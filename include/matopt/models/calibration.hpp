@@ -33,7 +33,8 @@ StdCalibration fit_std_calibration(const Eigen::VectorXd& residuals, const Eigen
 /// @brief Quantile recalibration: a strictly increasing map R of [0, 1] onto itself, applied to a
 /// predictive CDF F so that F' = R ∘ F. Fitted so that R(PIT) is uniform on the held-out rows, it
 /// corrects any shape of miscalibration (bias, too wide or too narrow, heavy tails) that a rescaled σ
-/// cannot. Piecewise linear through `knots` = R(k/M), k = 0..M; empty = identity.
+/// cannot. Piecewise linear through `knots` = R(k/M), k = 0..M; empty = identity. The knots must
+/// start at 0, end at 1 and strictly increase (from_knots and fit_pit_calibration guarantee it).
 struct PitCalibration {
   std::vector<double> knots;
 
