@@ -41,10 +41,6 @@ std::pair<double, double> hurdle_median_and_std(double p, double m, double s);
 /// else max(0, expm1(loc + scale·Φ⁻¹((v − (1 − p))/p))). v is clamped to [1e-15, 1 − 1e-15] inside Φ⁻¹.
 double distribution_quantile(double p, double loc, double scale, bool log_space, double v);
 
-/// Standard deviation of that distribution recalibrated by R (CDF R ∘ F). R is linear on cells of
-/// width 1/M in v = F(y), so R ∘ F reweights F's mass in cell k by M·(R(k+1/M) − R(k/M)); the
-/// moments are sums of F's partial moments over the cells, in closed form for the Gaussian and
-/// log-normal parts (`z_cells`: Φ⁻¹(k/M), k = 0..M, shared by every row, computed by the caller).
 /// Point prediction and σ of each row's distribution (as in pit_intervals), recalibrated by `r` when it
 /// is fitted: identity space the mean and scale, log1p the median expm1(loc) (clipped at 0) and σ by
 /// the delta method, hurdle the mixture's exact median and σ; after R the median F⁻¹(R⁻¹(½)) and
@@ -53,6 +49,10 @@ double distribution_quantile(double p, double loc, double scale, bool log_space,
 void summarize_distribution(const Eigen::VectorXd& p_positive, const Eigen::VectorXd& loc, const Eigen::VectorXd& scale,
                             bool log_space, const PitCalibration& r, Eigen::VectorXd& mean, Eigen::VectorXd& std);
 
+/// Standard deviation of that distribution recalibrated by R (CDF R ∘ F). R is linear on cells of
+/// width 1/M in v = F(y), so R ∘ F reweights F's mass in cell k by M·(R((k+1)/M) − R(k/M)); the
+/// moments are sums of F's partial moments over the cells, in closed form for the Gaussian and
+/// log-normal parts (`z_cells`: Φ⁻¹(k/M), k = 0..M, shared by every row, computed by the caller).
 double recalibrated_std(double p, double loc, double scale, bool log_space, const PitCalibration& r,
                         const std::vector<double>& z_cells);
 

@@ -418,23 +418,23 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
       const auto [a, b] = matbench_internal::fit_sigma_recalibration(g(rows), ip.loc(rows), ip.scale(rows));
       res.calibration_a = a;
       res.calibration_b = b;
-      p.scale = (a * p.scale.array() + b).cwiseMax(1e-12 * (1.0 + p.loc.cwiseAbs().array())).matrix();
       // The hurdle's P(y > 0): Platt scaling of the gate's label-mean margin, as for classification.
-      if (p.p_pos.size() > 0 && ip.margin.size() == ytr.size()) {
+      const bool gate = p.p_pos.size() > 0 && ip.margin.size() == ytr.size();
+      if (gate) {
         const Eigen::VectorXd positive = (ytr.array() > 0).cast<double>().matrix();
-        const auto [ga, gb] = fit_platt(ip.margin, positive);
-        res.gate_calibration_a = ga;
-        res.gate_calibration_b = gb;
-        p.p_pos = platt(ga, gb, p.margin);
+        std::tie(res.gate_calibration_a, res.gate_calibration_b) = fit_platt(ip.margin, positive);
       }
+      auto recalibrate = [&](Pred& q) {
+        q.scale = (a * q.scale.array() + b).cwiseMax(1e-12 * (1.0 + q.loc.cwiseAbs().array())).matrix();
+        if (gate) q.p_pos = platt(res.gate_calibration_a, res.gate_calibration_b, q.margin);
+      };
+      recalibrate(p);
       if (opt.quantile_recalibration) {
         // What remains after σ and P(y > 0) are recalibrated (the residuals' shape: a sharp centre with
         // heavy tails, skew) is mapped away by quantile recalibration on the same inner-CV rows, taken
         // through the same (a, b) and Platt scaling first.
         Pred held = ip;
-        held.scale = (a * held.scale.array() + b).cwiseMax(1e-12 * (1.0 + held.loc.cwiseAbs().array())).matrix();
-        if (held.p_pos.size() > 0 && held.margin.size() == ytr.size())
-          held.p_pos = platt(res.gate_calibration_a, res.gate_calibration_b, held.margin);
+        recalibrate(held);
         const auto [lo, hi] = matbench_internal::pit_intervals(ytr, held.p_pos, held.loc, held.scale, held.log_space);
         p.recal = fit_pit_calibration(lo, hi);
         res.quantile_calibration = p.recal;

@@ -228,15 +228,6 @@ void summarize_distribution(const Eigen::VectorXd& p_positive, const Eigen::Vect
   const Eigen::Index n = loc.size();
   mean.resize(n);
   std.resize(n);
-  if (p_positive.size() > 0) {
-    for (Eigen::Index i = 0; i < n; ++i) std::tie(mean[i], std[i]) = hurdle_median_and_std(p_positive[i], loc[i], scale[i]);
-  } else if (log_space) {
-    mean = loc.array().expm1().cwiseMax(0.0).matrix();
-    std = (loc.array().exp() * scale.array()).matrix();
-  } else {
-    mean = loc;
-    std = scale;
-  }
   if (r.fitted()) {
     // CDF R ∘ F: its quantile v is F's quantile R⁻¹(v), so the point prediction (the median) is F's
     // quantile R⁻¹(½); σ is that distribution's own standard deviation.
@@ -249,6 +240,14 @@ void summarize_distribution(const Eigen::VectorXd& p_positive, const Eigen::Vect
       mean[i] = distribution_quantile(p, loc[i], scale[i], log_space, v50);
       std[i] = recalibrated_std(p, loc[i], scale[i], log_space, r, z_cells);
     }
+  } else if (p_positive.size() > 0) {
+    for (Eigen::Index i = 0; i < n; ++i) std::tie(mean[i], std[i]) = hurdle_median_and_std(p_positive[i], loc[i], scale[i]);
+  } else if (log_space) {
+    mean = loc.array().expm1().cwiseMax(0.0).matrix();
+    std = (loc.array().exp() * scale.array()).matrix();
+  } else {
+    mean = loc;
+    std = scale;
   }
   // A σ the Gaussian scores can use: > 0 (a hurdle row sure of y = 0 has none) and with a finite σ²
   // (e^loc overflows for absurd log-space predictions).
