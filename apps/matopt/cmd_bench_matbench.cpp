@@ -29,6 +29,9 @@ struct MatbenchArgs {
   int inner_folds = 3;
   bool no_recalibrate = false;
   bool no_quantile_recalibration = false;
+  std::size_t pool = 0;
+  bool inner_refit = false;
+  std::string hurdle_gate = "model";
 };
 
 bool is_fold_list(const std::string& s) {
@@ -138,6 +141,9 @@ void run(const MatbenchArgs& a) {
   opt.inner_folds = a.inner_folds;
   opt.recalibrate = !a.no_recalibrate;
   opt.quantile_recalibration = !a.no_quantile_recalibration;
+  opt.pool = a.pool;
+  opt.inner_refit = a.inner_refit;
+  opt.hurdle_gate = a.hurdle_gate;
   opt.results_path = a.output;
   opt.dataset_label = label;
 
@@ -185,10 +191,22 @@ void register_bench_matbench(CLI::App& bench, Context& ctx) {
                   ">= 5 % of the training targets are 0)")
       ->check(CLI::IsMember({"none", "log1p", "hurdle", "auto"}))
       ->capture_default_str();
+  cmd->add_option("--hurdle-gate", args->hurdle_gate,
+                  "The hurdle's model of P(y > 0): model (the candidate's own model of the 0/1 label) | pool (the "
+                  "average of a GP gate and a deep-ensemble classifier) | auto (both, chosen by inner CV)")
+      ->check(CLI::IsMember({"model", "pool", "auto"}))
+      ->capture_default_str();
   cmd->add_option("--gp-options", args->gp_options, "GP options as JSON (see docs/models.md)");
   cmd->add_option("--ensemble-options", args->ensemble_options, "Deep-ensemble options as JSON");
   cmd->add_option("--inner-folds", args->inner_folds,
                   "Inner CV folds on each training fold (model choice, σ recalibration); 0 = off")
+      ->capture_default_str();
+  cmd->add_flag("--inner-refit", args->inner_refit,
+                "Inner CV refits every model from scratch, GP hyperparameters included (honest inner-CV scores "
+                "and residuals; K + 1 hyperparameter searches per GP candidate instead of 1)");
+  cmd->add_option("--pool", args->pool,
+                  "Also consider the equal-weight pool of the K best candidates (by inner CV) sharing the best "
+                  "one's transform; used when its inner-CV score is better. 0 = off")
       ->capture_default_str();
   cmd->add_flag("--no-recalibrate", args->no_recalibrate, "Do not recalibrate on inner-CV predictions (σ, the hurdle's P(y > 0) and GP classification probabilities stay raw, and no quantile recalibration; this also changes the point prediction)");
   cmd->add_flag("--no-quantile-recalibration", args->no_quantile_recalibration,

@@ -23,6 +23,12 @@ std::map<std::string, double> metrics_map(const ClassificationScores& s);
 std::pair<double, double> fit_sigma_recalibration(const Eigen::VectorXd& y, const Eigen::VectorXd& mean,
                                                   const Eigen::VectorXd& std);
 
+/// The equal-weight mixture of several Gaussian predictions N(locs[j][i], scales[j][i]²) of the same
+/// rows, moment-matched to one Gaussian per row: loc the mean of the locs, scale² the mean of the
+/// scales² plus the spread of the locs, mean_j (locs[j][i] − loc[i])².
+void pool_gaussians(const std::vector<const Eigen::VectorXd*>& locs, const std::vector<const Eigen::VectorXd*>& scales,
+                    Eigen::VectorXd& loc, Eigen::VectorXd& scale);
+
 /// Probability integral transforms [F(y−), F(y)] of each row's predictive distribution: y = 0 with
 /// probability 1 − p_positive[i] (empty: no point mass), else g(y) ~ N(loc[i], scale[i]²), g = log1p
 /// if log_space. In log space the distribution is of max(0, y) (the mass below 0 sits at 0, as the point

@@ -87,6 +87,8 @@ void write_matbench_results(const MatbenchRun& run, const std::filesystem::path&
     jf["model"] = f.model;
     jf["transform"] = f.transform;
     jf["features"] = f.features;
+    if (!f.pool.empty()) jf["pool"] = f.pool;
+    if (!f.gate.empty()) jf["gate"] = f.gate;
     jf["n_train"] = f.n_train;
     jf["n_test"] = f.rows.size();
     jf["seconds"] = num(f.seconds);
@@ -184,6 +186,8 @@ MatbenchRun read_matbench_results(const std::filesystem::path& path) {
       f.model = jf.at("model").get<std::string>();
       f.transform = jf.at("transform").get<std::string>();
       f.features = jf.value("features", std::string());
+      if (jf.contains("pool")) f.pool = jf.at("pool").get<std::vector<std::string>>();
+      f.gate = jf.value("gate", std::string());
       f.n_train = jf.at("n_train").get<std::size_t>();
       f.seconds = to_num(jf.at("seconds"));
       for (const auto& [k, v] : jf.at("metrics").items()) f.metrics[k] = to_num(v);
@@ -310,8 +314,15 @@ std::string format_matbench_table(const MatbenchRun& run) {
   // What inner CV chose, when there was a choice.
   for (const auto& f : run.folds) {
     if (f.inner_cv.size() < 2) continue;
-    os << "fold " << f.fold << " chose " << f.model << (f.transform.empty() ? "" : "+" + f.transform) << " ["
-       << f.features << "]; inner-CV scores:";
+    os << "fold " << f.fold << " chose ";
+    if (f.pool.empty()) {
+      os << f.model << (f.transform.empty() ? "" : "+" + f.transform) << (f.gate == "pool" ? "(pooled gate)" : "")
+         << " [" << f.features << "]";
+    } else {
+      os << "the pool of";
+      for (std::size_t i = 0; i < f.pool.size(); ++i) os << (i ? ", " : " ") << f.pool[i];
+    }
+    os << "; inner-CV scores:";
     for (const auto& [k, v] : f.inner_cv) os << " " << k << " = " << fmt(v, 4) << ";";
     os << "\n";
   }

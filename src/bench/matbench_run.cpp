@@ -87,12 +87,14 @@ double label_probability(double mean, double sd) {
 struct Candidate {
   std::size_t features;   // index into the feature-set list
   std::string model;      // gp | ensemble
-  std::string transform;  // none | log1p | "" (classification)
+  std::string transform;  // none | log1p | hurdle | "" (classification)
+  bool pooled_gate = false;  // hurdle: P(y > 0) from the pool of a GP gate and a deep-ensemble classifier
 };
 
 std::string candidate_name(const Candidate& c, const std::vector<std::string>& feature_sets) {
   std::string n = c.model;
   if (!c.transform.empty()) n += "+" + c.transform;
+  if (c.pooled_gate) n += "(pooled gate)";
   if (feature_sets.size() > 1) n += " [" + feature_sets[c.features] + "]";
   return n;
 }
@@ -207,6 +209,7 @@ std::unique_ptr<Surrogate> inner_model(const FoldContext& ctx, const Candidate& 
 // the log1p target of the rows with y > 0 only. Every other candidate is `main` alone.
 struct Fitted {
   std::unique_ptr<Surrogate> main, gate;
+  std::unique_ptr<Surrogate> classifier;  // a pooled gate's deep-ensemble classifier (gate is then the GP)
 };
 
 // Fits candidate `c` on (X, y); with `hyper` (inner CV) each model reuses that fit's hyperparameters.
@@ -227,8 +230,17 @@ Fitted fit_candidate(const FoldContext& ctx, const Candidate& c, const Eigen::Ma
   if (positive.size() < 2)
     throw DataError("the hurdle transform needs at least 2 targets > 0 among the training rows (found " +
                     std::to_string(positive.size()) + ")");
-  f.gate = make(hyper ? &hyper->gate : nullptr, derive_seed(seed, 7));
-  f.gate->fit(X, (y.array() > 0).cast<double>().matrix());
+  const Eigen::VectorXd positive_label = (y.array() > 0).cast<double>().matrix();
+  if (c.pooled_gate) {
+    // The GP half of the gate (hyperparameters reused in inner CV, as for any GP); the classifier half
+    // is trained afresh, as deep ensembles always are.
+    f.gate = hyper ? inner_model(ctx, c, *hyper->gate, derive_seed(seed, 7)) : make_model(ctx, "gp", derive_seed(seed, 7));
+    f.classifier = make_deep_ensemble(ctx.ensemble_json, derive_seed(seed, 8), /*classification=*/true);
+    f.classifier->fit(X, positive_label);
+  } else {
+    f.gate = make(hyper ? &hyper->gate : nullptr, derive_seed(seed, 7));
+  }
+  f.gate->fit(X, positive_label);
   f.main = make(hyper ? &hyper->main : nullptr, seed);
   f.main->fit(X(positive, Eigen::all), y(positive).array().log1p().matrix());
   return f;
@@ -243,9 +255,44 @@ Pred predict_candidate(const Fitted& f, const Candidate& c, const Eigen::MatrixX
   out.margin = (gate.mean.array() - 0.5).matrix();
   out.p_pos.resize(X.rows());
   for (Eigen::Index i = 0; i < X.rows(); ++i) out.p_pos[i] = label_probability(gate.mean[i], gate_sd[i]);
+  if (f.classifier) {
+    // Pooled gate: the equal-weight average of the GP's P(y > 0) and the classifier's, and of their
+    // margins (label mean − 0.5), which the Platt scaling then maps to one probability.
+    const Eigen::VectorXd p_class = f.classifier->predict(X).mean;
+    out.p_pos = 0.5 * (out.p_pos + p_class);
+    out.margin = 0.5 * (out.margin.array() + (p_class.array() - 0.5)).matrix();
+  }
   out.loc = pos.mean;
   out.scale = pos.std();
   out.log_space = true;
+  summarize(out);
+  return out;
+}
+
+// The equal-weight pool of several candidates' predictions of the same rows, all with one transform:
+// classification averages the probabilities and the label margins; regression averages P(y > 0) and
+// the gate margins (hurdle) and moment-matches the Gaussian parts in the space they share.
+Pred pool_preds(const std::vector<const Pred*>& parts, MatbenchTaskType type) {
+  const double w = 1.0 / static_cast<double>(parts.size());
+  auto average = [&](Eigen::VectorXd Pred::*field) {
+    Eigen::VectorXd sum = Eigen::VectorXd::Zero(((*parts[0]).*field).size());
+    for (const Pred* q : parts) sum += w * (q->*field);
+    return sum;
+  };
+  Pred out;
+  out.margin = average(&Pred::margin);
+  if (type == MatbenchTaskType::Classification) {
+    out.mean = average(&Pred::mean);
+    return out;
+  }
+  out.p_pos = average(&Pred::p_pos);
+  std::vector<const Eigen::VectorXd*> locs, scales;
+  for (const Pred* q : parts) {
+    locs.push_back(&q->loc);
+    scales.push_back(&q->scale);
+  }
+  matbench_internal::pool_gaussians(locs, scales, out.loc, out.scale);
+  out.log_space = parts[0]->log_space;
   summarize(out);
   return out;
 }
@@ -308,7 +355,10 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
   std::vector<Candidate> cands;
   for (std::size_t f = 0; f < feature_sets.size(); ++f)
     for (const auto& m : models)
-      for (const auto& t : transforms) cands.push_back({f, m, t});
+      for (const auto& t : transforms) {
+        if (t != "hurdle" || opt.hurdle_gate != "pool") cands.push_back({f, m, t, false});
+        if (t == "hurdle" && opt.hurdle_gate != "model") cands.push_back({f, m, t, true});
+      }
 
   // Inner K-fold split of the training rows (seeded shuffle).
   const int K = opt.inner_folds;
@@ -327,10 +377,16 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
   res.rows = test;
   res.y_true = yte;
 
+  auto inner_score = [&](const Pred& ip) {
+    if (ctx.type == MatbenchTaskType::Regression) return (ip.mean - ytr).cwiseAbs().mean();
+    return 1.0 - score_matbench_classification(ytr, ip.mean).balanced_accuracy;
+  };
+  const char* score_name = ctx.type == MatbenchTaskType::Regression ? "MAE" : "1 - balanced accuracy";
   std::size_t best = cands.size();  // none yet
   double best_score = std::numeric_limits<double>::infinity();
   std::vector<Fitted> fitted(cands.size());
   std::vector<Pred> inner_pred(cands.size());
+  std::vector<double> scores(cands.size(), std::numeric_limits<double>::quiet_NaN());  // NaN: not scored
   for (std::size_t c = 0; c < cands.size(); ++c) {
     const Candidate& cand = cands[c];
     const Eigen::MatrixXd& Xtr = Xtrs[cand.features];
@@ -352,7 +408,8 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
           (inner_of[i] == s ? held : fit_rows).push_back(static_cast<Eigen::Index>(i));
         if (held.empty() || fit_rows.empty()) continue;
         const Fitted m = fit_candidate(ctx, cand, Xtr(fit_rows, Eigen::all), ytr(fit_rows),
-                                       derive_seed(model_seed, 1 + static_cast<std::uint64_t>(s)), &fitted[c]);
+                                       derive_seed(model_seed, 1 + static_cast<std::uint64_t>(s)),
+                                       opt.inner_refit ? nullptr : &fitted[c]);
         const Pred p = predict_candidate(m, cand, Xtr(held, Eigen::all), ctx.type);
         predicted += held.size();
         // Held-out rows of every part of the prediction the candidate has.
@@ -383,16 +440,11 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
       ip = Pred{};  // partial inner-CV predictions must not reach the recalibration
       continue;
     }
-    double score;
-    if (ctx.type == MatbenchTaskType::Regression) {
-      score = (ip.mean - ytr).cwiseAbs().mean();
-    } else {
-      score = 1.0 - score_matbench_classification(ytr, ip.mean).balanced_accuracy;
-    }
+    const double score = inner_score(ip);
+    scores[c] = score;
     res.inner_cv[cname] = score;
-    log_info(tag + ": inner " + std::to_string(K) + "-fold CV " +
-             (ctx.type == MatbenchTaskType::Regression ? "MAE" : "1 - balanced accuracy") + " of " + cname +
-             " = " + std::to_string(score));
+    log_info(tag + ": inner " + std::to_string(K) + "-fold CV " + score_name + " of " + cname + " = " +
+             std::to_string(score));
     if (best == cands.size() || score < best_score) {  // an unscored fallback (score ∞) yields to any score
       best_score = score;
       best = c;
@@ -404,10 +456,60 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
   res.model = cands[best].model;
   res.transform = cands[best].transform;
   res.features = feature_sets[cands[best].features];
+  if (cands[best].pooled_gate) res.gate = "pool";
 
-  Pred p = predict_candidate(fitted[best], cands[best], Xtes[cands[best].features], ctx.type);
+  // The pool of the best scored candidates sharing the best one's transform (so one space), judged by
+  // inner CV like any candidate; its inner-CV predictions are the pool of the members' own.
+  std::vector<std::size_t> members;
+  if (opt.pool >= 2 && !std::isnan(scores[best])) {
+    for (std::size_t c = 0; c < cands.size(); ++c)
+      if (!std::isnan(scores[c]) && cands[c].transform == cands[best].transform) members.push_back(c);
+    std::stable_sort(members.begin(), members.end(), [&](std::size_t a, std::size_t b) { return scores[a] < scores[b]; });
+    members.resize(std::min(members.size(), opt.pool));
+    if (members.size() < 2) members.clear();
+  }
+  Pred pooled_inner;
+  if (!members.empty()) {
+    std::vector<const Pred*> parts;
+    std::string name = "pool(";
+    for (std::size_t m : members) {
+      parts.push_back(&inner_pred[m]);
+      name += (m == members.front() ? "" : " | ") + candidate_name(cands[m], feature_sets);
+    }
+    name += ")";
+    pooled_inner = pool_preds(parts, ctx.type);
+    const double score = inner_score(pooled_inner);
+    res.inner_cv[name] = score;
+    log_info(tag + ": inner " + std::to_string(K) + "-fold CV " + score_name + " of " + name + " = " +
+             std::to_string(score));
+    if (score < best_score) {
+      res.model = "pool";
+      res.gate.clear();  // the members' names say which gate each has
+      res.features.clear();
+      std::vector<std::size_t> sets;
+      for (std::size_t m : members) {
+        res.pool.push_back(candidate_name(cands[m], feature_sets));
+        if (std::find(sets.begin(), sets.end(), cands[m].features) == sets.end()) sets.push_back(cands[m].features);
+      }
+      for (std::size_t f : sets) res.features += (res.features.empty() ? "" : ",") + feature_sets[f];
+    } else {
+      members.clear();
+    }
+  }
+
+  Pred p;
+  if (members.empty()) {
+    p = predict_candidate(fitted[best], cands[best], Xtes[cands[best].features], ctx.type);
+  } else {
+    std::vector<Pred> preds;
+    for (std::size_t m : members) preds.push_back(predict_candidate(fitted[m], cands[m], Xtes[cands[m].features], ctx.type));
+    std::vector<const Pred*> parts;
+    for (const Pred& q : preds) parts.push_back(&q);
+    p = pool_preds(parts, ctx.type);
+  }
+  const Pred& chosen_inner = members.empty() ? inner_pred[best] : pooled_inner;
   if (ctx.type == MatbenchTaskType::Regression) {
-    const Pred& ip = inner_pred[best];
+    const Pred& ip = chosen_inner;
     if (opt.recalibrate && K > 0 && ip.loc.size() == ytr.size()) {
       // The Gaussian part, in the space it lives in: scale' = a·scale + b fitted by NLL on the inner-CV
       // residuals g(y) − loc (for the hurdle, of the rows with y > 0, the only ones it describes).
@@ -452,8 +554,8 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
   } else {
     // A GP's Φ((μ - 0.5)/σ) is overconfident when the fitted noise is small: map the label-mean margin
     // to a probability by Platt scaling fitted on the inner-CV predictions (training rows only).
-    if (opt.recalibrate && K > 0 && p.margin.size() > 0 && inner_pred[best].margin.size() == ytr.size()) {
-      const auto [a, b] = fit_platt(inner_pred[best].margin, ytr);
+    if (opt.recalibrate && K > 0 && p.margin.size() > 0 && chosen_inner.margin.size() == ytr.size()) {
+      const auto [a, b] = fit_platt(chosen_inner.margin, ytr);
       res.calibration_a = a;
       res.calibration_b = b;
       p.mean = platt(a, b, p.margin);
@@ -502,12 +604,21 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
     if (feature_sets.back().empty()) throw InvalidArgument("features '" + options.features + "': empty feature set in the list");
     pos = end + 1;
   }
+  if (options.inner_folds == 0 && (options.pool >= 2 || options.inner_refit))
+    throw InvalidArgument(std::string(options.pool >= 2 ? "pooling candidates" : "refitting in inner CV") +
+                          " needs inner cross-validation: inner folds must be >= 2");
   if (feature_sets.size() > 1 && options.inner_folds == 0)
     throw InvalidArgument("several feature sets are chosen between by inner cross-validation: inner folds must be >= 2");
   if (options.threads < 1) throw InvalidArgument("threads must be >= 1 (got " + std::to_string(options.threads) + ")");
-  if (options.model == "ensemble") {
+  if (options.hurdle_gate != "model" && options.hurdle_gate != "pool" && options.hurdle_gate != "auto")
+    throw InvalidArgument("unknown hurdle gate '" + options.hurdle_gate + "' (valid: model, pool, auto)");
+  if (options.hurdle_gate == "auto" && options.inner_folds == 0)
+    throw InvalidArgument("--hurdle-gate auto chooses by inner cross-validation: inner folds must be >= 2");
+  if (options.model == "ensemble" || options.hurdle_gate != "model") {
     std::string why;
-    if (!deep_ensemble_available(&why)) throw BackendError("--model ensemble: the deep ensemble is not available: " + why);
+    if (!deep_ensemble_available(&why))
+      throw BackendError(std::string(options.model == "ensemble" ? "--model ensemble" : "--hurdle-gate " + options.hurdle_gate) +
+                         ": the deep ensemble is not available: " + why);
   }
 
   const std::string label = options.dataset_label.empty() ? folds.task : options.dataset_label;
@@ -558,6 +669,10 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
   sig["inner_folds"] = options.inner_folds;
   sig["recalibrate"] = options.recalibrate;
   sig["quantile_recalibration"] = options.quantile_recalibration;
+  // Recorded only when set, so that files written before these options existed still resume.
+  if (options.pool >= 2) sig["pool"] = options.pool;
+  if (options.inner_refit) sig["inner_refit"] = true;
+  if (options.hurdle_gate != "model") sig["hurdle_gate"] = options.hurdle_gate;
   // Version 2: σ recalibrated in the transformed space, hurdle P(y > 0) Platt-scaled, coverage from
   // the predictive distribution. Folds of version-1 files are not mixed with these.
   sig["method"] = 2;

@@ -113,6 +113,26 @@ std::pair<double, double> fit_sigma_recalibration(const Eigen::VectorXd& y, cons
   return {c.a, c.b};
 }
 
+void pool_gaussians(const std::vector<const Eigen::VectorXd*>& locs, const std::vector<const Eigen::VectorXd*>& scales,
+                    Eigen::VectorXd& loc, Eigen::VectorXd& scale) {
+  if (locs.empty() || locs.size() != scales.size())
+    throw InvalidArgument("pooling predictions: need as many scales as locations, at least one (got " +
+                          std::to_string(locs.size()) + " and " + std::to_string(scales.size()) + ")");
+  const Eigen::Index n = locs[0]->size();
+  for (std::size_t j = 0; j < locs.size(); ++j)
+    if (locs[j]->size() != n || scales[j]->size() != n)
+      throw InvalidArgument("pooling predictions: member " + std::to_string(j) + " predicts " +
+                            std::to_string(locs[j]->size()) + " rows, not " + std::to_string(n));
+  const double w = 1.0 / static_cast<double>(locs.size());
+  loc = Eigen::VectorXd::Zero(n);
+  for (const auto* l : locs) loc += w * *l;
+  // Spread about the pooled mean rather than E[loc²] − loc², which cancels when the members agree.
+  Eigen::ArrayXd var = Eigen::ArrayXd::Zero(n);
+  for (std::size_t j = 0; j < locs.size(); ++j)
+    var += w * (scales[j]->array().square() + (locs[j]->array() - loc.array()).square());
+  scale = var.sqrt().matrix();
+}
+
 std::pair<Eigen::VectorXd, Eigen::VectorXd> pit_intervals(const Eigen::VectorXd& y, const Eigen::VectorXd& p_positive,
                                                           const Eigen::VectorXd& loc, const Eigen::VectorXd& scale,
                                                           bool log_space) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/matbench_fixtures.hpp"
 #include "bench/matbench_internal.hpp"
 #include "matopt/bench/matbench.hpp"
 #include "matopt/core/composition.hpp"
@@ -48,28 +49,12 @@ MatbenchFolds three_folds() {
                               "t.folds.json");
 }
 
-// Fe-Ni-Cu compositions on a grid with a target linear in the fractions (a GP recovers it closely).
+// Fe-Ni-Cu compositions with a target linear in the fractions (a GP recovers it closely), or for
+// classification the label x_Fe > 0.4.
 Dataset ternary_dataset(bool classification) {
-  Dataset d;
-  d.composition_column = "composition";
-  Column y;
-  y.name = "y";
-  y.type = classification ? ColumnType::Boolean : ColumnType::Continuous;
-  const int steps = 7;
-  for (int i = 0; i <= steps; ++i)
-    for (int j = 0; i + j <= steps; ++j) {
-      const double fe = double(i) / steps, ni = double(j) / steps, cu = 1.0 - fe - ni;
-      std::string f;
-      if (i > 0) f += "Fe" + std::to_string(i);
-      if (j > 0) f += "Ni" + std::to_string(j);
-      if (steps - i - j > 0) f += "Cu" + std::to_string(steps - i - j);
-      d.ids.push_back(std::to_string(d.ids.size() + 1));
-      d.formulas.push_back(f);
-      d.compositions.push_back(Composition::parse(f));
-      y.values.push_back(classification ? (fe > 0.4 ? 1.0 : 0.0) : 3.0 * fe - 2.0 * cu + 1.0);
-    }
-  d.targets.push_back(y);
-  return d;
+  if (classification)
+    return test::ternary_grid([](double fe, double, double) { return fe > 0.4 ? 1.0 : 0.0; }, ColumnType::Boolean);
+  return test::ternary_grid([](double fe, double, double cu) { return 3.0 * fe - 2.0 * cu + 1.0; }, ColumnType::Continuous);
 }
 
 // Every 4th row (by a fixed stride) into one of 4 folds.
@@ -705,4 +690,108 @@ TEST_CASE("hurdle transform for zero-inflated targets: exact zeros, chosen by in
   for (double& v : shifted.targets[0].values) v -= 1.0;
   opt.transform = "hurdle";
   REQUIRE_THROWS_MSG(run_matbench(shifted, "y", folds, opt), DataError, Contains("needs targets >= 0"));
+}
+
+TEST_CASE("pooled Gaussian predictions are moment-matched, derived by hand", "[matbench]") {
+  using matopt::matbench_internal::pool_gaussians;
+  // Row 0: N(1, 1) and N(3, 1): mean 2, variance 1 + ((1 − 2)² + (3 − 2)²)/2 = 2.
+  // Row 1: N(0, 4) and N(0, 0): mean 0, variance (4 + 0)/2 = 2.
+  const Eigen::VectorXd l1 = Eigen::Vector2d(1.0, 0.0), l2 = Eigen::Vector2d(3.0, 0.0);
+  const Eigen::VectorXd s1 = Eigen::Vector2d(1.0, 2.0), s2 = Eigen::Vector2d(1.0, 0.0);
+  Eigen::VectorXd loc, scale;
+  pool_gaussians({&l1, &l2}, {&s1, &s2}, loc, scale);
+  REQUIRE(loc[0] == Approx(2.0));
+  REQUIRE(loc[1] == 0.0);
+  REQUIRE(scale[0] == Approx(std::sqrt(2.0)));
+  REQUIRE(scale[1] == Approx(std::sqrt(2.0)));
+  // One member is itself.
+  pool_gaussians({&l1}, {&s1}, loc, scale);
+  REQUIRE(loc == l1);
+  REQUIRE(scale == s1);
+  const Eigen::VectorXd short_loc = Eigen::VectorXd::Zero(1);
+  REQUIRE_THROWS_MSG(pool_gaussians({&l1, &short_loc}, {&s1, &s2}, loc, scale), InvalidArgument,
+                     Contains("member 1 predicts 1 rows, not 2"));
+  REQUIRE_THROWS_MSG(pool_gaussians({&l1}, {}, loc, scale), InvalidArgument, Contains("as many scales"));
+}
+
+TEST_CASE("a pool of candidates is judged by inner CV and predicts the members' moment-matched mixture", "[matbench]") {
+  // A noisy target, so that two GPs on different features err differently.
+  Dataset data = ternary_dataset(false);
+  for (std::size_t i = 0; i < data.rows(); ++i) data.targets[0].values[i] += 0.1 * std::sin(7.0 * static_cast<double>(i));
+  const MatbenchFolds folds = stride_folds(data.rows(), 4);
+  MatbenchOptions opt;
+  opt.gp_options = R"({"restarts":1,"max_iterations":40})";  // one start from the default: seed-independent fits
+  opt.recalibrate = false;  // the test rows' loc and scale are then the models' own
+  opt.folds = {0};
+  // The members alone.
+  opt.features = "fractions";
+  const MatbenchFoldResult a = run_matbench(data, "y", folds, opt).folds.at(0);
+  opt.features = "magpie";
+  const MatbenchFoldResult b = run_matbench(data, "y", folds, opt).folds.at(0);
+
+  opt.features = "fractions,magpie";
+  opt.pool = 2;
+  const MatbenchFoldResult p = run_matbench(data, "y", folds, opt).folds.at(0);
+  const bool a_first = a.inner_cv.at("gp+none") <= b.inner_cv.at("gp+none");
+  const std::string name = a_first ? "pool(gp+none [fractions] | gp+none [magpie])" : "pool(gp+none [magpie] | gp+none [fractions])";
+  REQUIRE(p.inner_cv.size() == 3);
+  REQUIRE(p.inner_cv.at("gp+none [fractions]") == a.inner_cv.at("gp+none"));
+  REQUIRE(p.inner_cv.at("gp+none [magpie]") == b.inner_cv.at("gp+none"));
+  REQUIRE(p.inner_cv.count(name) == 1);
+  // On this fold the pool beats both members in inner CV (fixed data and seed: deterministic).
+  REQUIRE(p.inner_cv.at(name) < std::min(a.inner_cv.at("gp+none"), b.inner_cv.at("gp+none")));
+  REQUIRE(p.model == "pool");
+  REQUIRE(p.pool == std::vector<std::string>{a_first ? "gp+none [fractions]" : "gp+none [magpie]",
+                                             a_first ? "gp+none [magpie]" : "gp+none [fractions]"});
+  REQUIRE(p.features == (a_first ? "fractions,magpie" : "magpie,fractions"));
+  {  // the members survive the results file
+    TempDir tmp("pool");
+    const MatbenchRun run = test::one_fold_run(p, data.rows(), 4);
+    write_matbench_results(run, tmp.path / "r.json");
+    REQUIRE(read_matbench_results(tmp.path / "r.json").folds.at(0).pool == p.pool);
+    REQUIRE_THAT(format_matbench_table(run), Contains("chose the pool of " + p.pool[0] + ", " + p.pool[1]));
+  }
+  for (Eigen::Index i = 0; i < p.loc.size(); ++i) {
+    const double mean = 0.5 * (a.loc[i] + b.loc[i]);
+    REQUIRE(p.loc[i] == Approx(mean).epsilon(1e-12));
+    const double var = 0.5 * (a.scale[i] * a.scale[i] + b.scale[i] * b.scale[i]) +
+                       0.5 * ((a.loc[i] - mean) * (a.loc[i] - mean) + (b.loc[i] - mean) * (b.loc[i] - mean));
+    REQUIRE(p.scale[i] == Approx(std::sqrt(var)).epsilon(1e-12));
+    REQUIRE(p.mean[i] == p.loc[i]);  // identity space without recalibration: the point prediction is loc
+  }
+
+  // Identical members pool to themselves: the same inner-CV score, so the single candidate is kept.
+  opt.features = "fractions,fractions";
+  const MatbenchFoldResult same = run_matbench(data, "y", folds, opt).folds.at(0);
+  REQUIRE(same.inner_cv.at("pool(gp+none [fractions] | gp+none [fractions])") == a.inner_cv.at("gp+none"));
+  REQUIRE(same.model == "gp");
+  REQUIRE(same.pool.empty());
+  REQUIRE(same.loc == a.loc);
+
+  // Pooling and refitting in inner CV both need inner CV.
+  opt.inner_folds = 0;
+  opt.features = "fractions";
+  REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument,
+                     Contains("pooling candidates needs inner cross-validation"));
+  opt.pool = 0;
+  opt.inner_refit = true;
+  REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument,
+                     Contains("refitting in inner CV needs inner cross-validation"));
+}
+
+TEST_CASE("inner CV refits the GP's hyperparameters on each inner split when asked", "[matbench]") {
+  const Dataset data = ternary_dataset(false);
+  const MatbenchFolds folds = stride_folds(data.rows(), 4);
+  MatbenchOptions opt;
+  opt.features = "fractions";
+  opt.gp_options = R"({"restarts":1,"max_iterations":40})";
+  opt.folds = {0};
+  const MatbenchFoldResult reused = run_matbench(data, "y", folds, opt).folds.at(0);
+  opt.inner_refit = true;
+  const MatbenchFoldResult refit = run_matbench(data, "y", folds, opt).folds.at(0);
+  // The outer model is the same fit either way: only the inner-CV predictions (so the inner-CV score and
+  // the recalibration fitted on them) change.
+  REQUIRE(refit.inner_cv.at("gp+none") != reused.inner_cv.at("gp+none"));
+  REQUIRE(refit.loc == reused.loc);
+  REQUIRE(refit.scale != reused.scale);
 }

@@ -136,6 +136,19 @@ struct MatbenchOptions {
   /// distribution on the inner-CV PITs (see PitCalibration); the point prediction becomes the
   /// recalibrated median.
   bool quantile_recalibration = true;
+  /// With inner CV: also consider the equal-weight pool of the `pool` best candidates (by inner-CV score)
+  /// that share the best one's transform, moment-matched to one distribution of the same kind; it is
+  /// used when its inner-CV score beats the best single candidate. 0 or 1: no pooling.
+  std::size_t pool = 0;
+  /// Inner CV refits every model from scratch on each inner training split, GP hyperparameters
+  /// included (K + 1 hyperparameter searches per GP candidate instead of 1). Off: the GP's inner-CV
+  /// twins reuse the hyperparameters fitted on the whole training fold, which is cheaper but makes the
+  /// inner-CV scores (and the residuals the recalibration is fitted on) optimistic.
+  bool inner_refit = false;
+  /// The hurdle transform's model of P(y > 0): "model" (the candidate's own model of the 0/1 label),
+  /// "pool" (the equal-weight pool of a GP of the label and a deep-ensemble classifier; needs the
+  /// libtorch plugin) or "auto" (both, chosen per fold by inner CV).
+  std::string hurdle_gate = "model";
   /// Results file: written atomically after every fold; if it exists when the run starts and was
   /// written with the same arguments, its finished folds are kept and skipped. Empty = none.
   std::filesystem::path results_path;
@@ -145,9 +158,11 @@ struct MatbenchOptions {
 /// @brief One finished outer fold.
 struct MatbenchFoldResult {
   std::size_t fold = 0;
-  std::string model;      ///< model used on the test rows ("gp"/"ensemble")
+  std::string model;      ///< model used on the test rows ("gp"/"ensemble", or "pool": see `pool`)
   std::string transform;  ///< target transform used ("none"/"log1p"; "" for classification)
-  std::string features;   ///< feature spec used
+  std::string features;   ///< feature spec used (a pool: the distinct specs of its members, ','-separated)
+  std::vector<std::string> pool;  ///< model "pool": the pooled candidates, as named in inner_cv
+  std::string gate;  ///< hurdle, one candidate: "pool" when its P(y > 0) came from the pooled gate, else ""
   std::map<std::string, double> metrics;   ///< test scores by name (see format_matbench_table)
   std::map<std::string, double> inner_cv;  ///< inner-CV score of each candidate (lower is better)
   /// σ recalibration applied, scale' = a·scale + b in the space of `loc` (a = 1, b = 0: none)
