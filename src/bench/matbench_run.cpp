@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -17,6 +18,8 @@
 
 #include "bench/matbench_internal.hpp"
 #include "matopt/bench/matbench.hpp"
+#include "matopt/core/composition.hpp"
+#include "matopt/core/elements.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
@@ -154,6 +157,11 @@ struct FoldContext {
   MatbenchTaskType type;
   std::string gp_json, ensemble_json;
   std::vector<std::string> feature_sets;
+  // The `fractions` columns: every element of the dataset's compositions (inputs, never targets), so
+  // that a test row may hold an element that no training row of its fold has. That column is 0 on
+  // every training row: the GP drops it as constant; a network's weights for it keep their initial
+  // values shrunk by weight decay.
+  std::vector<std::string> elements;
 };
 
 Eigen::VectorXd forward(const Eigen::VectorXd& y, const std::string& transform) {
@@ -316,6 +324,7 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
   for (const auto& fs : feature_sets) {
     PipelineOptions popt;
     popt.features = fs;
+    popt.elements = ctx.elements;
     Pipeline pipeline(popt);
     Xtrs.push_back(pipeline.fit_transform(dtrain));
     Xtes.push_back(pipeline.transform(dtest));
@@ -694,7 +703,14 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
       todo.push_back(k);
 
   if (on_start) on_start(todo.size());
-  FoldContext ctx{options, run.type, {}, {}, feature_sets};
+  FoldContext ctx{options, run.type, {}, {}, feature_sets, {}};
+  if (data.has_composition()) {
+    std::array<bool, kMaxZ + 1> seen{};
+    for (const Composition& c : data.compositions)
+      for (const auto z : c.elements()) seen[z] = true;
+    for (int z = 1; z <= kMaxZ; ++z)
+      if (seen[static_cast<std::size_t>(z)]) ctx.elements.emplace_back(element_symbol(z));
+  }
   // Concurrent folds share the cores: each model gets its share of threads unless told otherwise.
   const int per_fold_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
                                                std::max(1, std::min(options.threads, static_cast<int>(todo.size()))));

@@ -795,3 +795,27 @@ TEST_CASE("inner CV refits the GP's hyperparameters on each inner split when ask
   REQUIRE(refit.loc == reused.loc);
   REQUIRE(refit.scale != reused.scale);
 }
+
+TEST_CASE("a test row may hold an element that no training row of its fold has", "[matbench]") {
+  Dataset data = ternary_dataset(false);
+  data.ids.push_back("xe");
+  data.formulas.push_back("Fe6Xe");
+  data.compositions.push_back(Composition::parse("Fe6Xe"));
+  data.targets[0].values.push_back(3.0 * 6.0 / 7.0 + 1.0);
+  const MatbenchFolds folds = stride_folds(data.rows(), 4);
+  const std::size_t xe_row = data.rows() - 1;
+  const std::size_t xe_fold = (xe_row * 7) % 4;
+  REQUIRE(std::count(folds.test[xe_fold].begin(), folds.test[xe_fold].end(), xe_row) == 1);
+  MatbenchOptions opt;
+  opt.features = "fractions";
+  opt.gp_options = R"({"restarts":1,"max_iterations":40})";
+  opt.folds = {xe_fold};
+  // The fractions columns cover every element of the dataset, so Xe has a column (0 on every
+  // training row) instead of being an error.
+  const MatbenchFoldResult f = run_matbench(data, "y", folds, opt).folds.at(0);
+  const auto at = std::find(f.rows.begin(), f.rows.end(), xe_row) - f.rows.begin();
+  REQUIRE(at < static_cast<long>(f.rows.size()));
+  REQUIRE(std::isfinite(f.mean[at]));
+  REQUIRE(std::isfinite(f.std[at]));
+  REQUIRE(f.metrics.at("mae") < 1.0);
+}
