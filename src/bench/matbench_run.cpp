@@ -92,6 +92,10 @@ struct Candidate {
   std::string model;      // gp | ensemble
   std::string transform;  // none | log1p | hurdle | "" (classification)
   bool pooled_gate = false;  // hurdle: P(y > 0) from the pool of a GP gate and a deep-ensemble classifier
+  // Seeds derive from this, the candidate's place in the features x models x transforms list, so that
+  // a pooled-gate twin shares its plain hurdle's seeds (the two differ only in the gate) and adding
+  // twins moves no other candidate's seeds.
+  std::size_t seed_index = 0;
 };
 
 std::string candidate_name(const Candidate& c, const std::vector<std::string>& feature_sets) {
@@ -169,14 +173,20 @@ Eigen::VectorXd forward(const Eigen::VectorXd& y, const std::string& transform) 
   return y;
 }
 
-// A model's prediction of the (transformed) target as a Pred.
-Pred backward(const Prediction& p, const std::string& transform, MatbenchTaskType type) {
+// A model's prediction of the (transformed) target as a Pred. For classification, `label_regression`
+// says whether the model is a regression of the 0/1 label (the GP) rather than a classifier whose mean
+// already is P(y = 1) (the deep ensemble's classification mode).
+Pred backward(const Prediction& p, const std::string& transform, MatbenchTaskType type, bool label_regression) {
   Pred out;
   const Eigen::VectorXd sd = p.std();
   if (type == MatbenchTaskType::Classification) {
-    // A regression model of the 0/1 label: P(label > 0.5) under its predictive distribution.
-    out.mean.resize(p.size());
     out.margin = (p.mean.array() - 0.5).matrix();
+    if (!label_regression) {
+      out.mean = p.mean;
+      return out;
+    }
+    // P(label > 0.5) under the regression's predictive distribution.
+    out.mean.resize(p.size());
     for (Eigen::Index i = 0; i < p.size(); ++i)
       out.mean[i] = label_probability(p.mean[i], sd[i]);
     return out;
@@ -255,7 +265,7 @@ Fitted fit_candidate(const FoldContext& ctx, const Candidate& c, const Eigen::Ma
 }
 
 Pred predict_candidate(const Fitted& f, const Candidate& c, const Eigen::MatrixXd& X, MatbenchTaskType type) {
-  if (c.transform != "hurdle") return backward(f.main->predict(X), c.transform, type);
+  if (c.transform != "hurdle") return backward(f.main->predict(X), c.transform, type, c.model == "gp");
   const Prediction gate = f.gate->predict(X);
   const Eigen::VectorXd gate_sd = gate.std();
   const Prediction pos = f.main->predict(X);  // of log(1 + y), y > 0
@@ -284,7 +294,12 @@ Pred pool_preds(const std::vector<const Pred*>& parts, MatbenchTaskType type) {
   const double w = 1.0 / static_cast<double>(parts.size());
   auto average = [&](Eigen::VectorXd Pred::*field) {
     Eigen::VectorXd sum = Eigen::VectorXd::Zero(((*parts[0]).*field).size());
-    for (const Pred* q : parts) sum += w * (q->*field);
+    for (const Pred* q : parts) {
+      if ((q->*field).size() != sum.size())
+        throw InvalidArgument("pooling predictions: members predict different numbers of rows (" +
+                              std::to_string((q->*field).size()) + " vs " + std::to_string(sum.size()) + ")");
+      sum += w * (q->*field);
+    }
     return sum;
   };
   Pred out;
@@ -362,11 +377,13 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
     transforms.push_back(opt.transform);
   }
   std::vector<Candidate> cands;
+  std::size_t seed_index = 0;
   for (std::size_t f = 0; f < feature_sets.size(); ++f)
     for (const auto& m : models)
       for (const auto& t : transforms) {
-        if (t != "hurdle" || opt.hurdle_gate != "pool") cands.push_back({f, m, t, false});
-        if (t == "hurdle" && opt.hurdle_gate != "model") cands.push_back({f, m, t, true});
+        if (t != "hurdle" || opt.hurdle_gate != "pool") cands.push_back({f, m, t, false, seed_index});
+        if (t == "hurdle" && opt.hurdle_gate != "model") cands.push_back({f, m, t, true, seed_index});
+        ++seed_index;
       }
 
   // Inner K-fold split of the training rows (seeded shuffle).
@@ -400,7 +417,7 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
     const Candidate& cand = cands[c];
     const Eigen::MatrixXd& Xtr = Xtrs[cand.features];
     const std::string cname = candidate_name(cand, feature_sets);
-    const std::uint64_t model_seed = derive_seed(fold_seed, 100 + c);
+    const std::uint64_t model_seed = derive_seed(fold_seed, 100 + cand.seed_index);
     log_info(tag + ": fitting " + cname + " on the training rows");
     Pred& ip = inner_pred[c];
     try {

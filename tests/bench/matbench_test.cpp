@@ -760,6 +760,17 @@ TEST_CASE("a pool of candidates is judged by inner CV and predicts the members' 
     REQUIRE(p.mean[i] == p.loc[i]);  // identity space without recalibration: the point prediction is loc
   }
 
+  {  // the pool size is part of the signature: a results file is not resumed with another one
+    TempDir tmp("pool_resume");
+    MatbenchOptions o = opt;
+    o.results_path = tmp.path / "r.json";
+    run_matbench(data, "y", folds, o);
+    o.pool = 3;
+    REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, o), InvalidArgument, Contains("pool: 2 in the file vs 3 now"));
+    o.pool = 0;  // off: the key is absent, which differs too
+    REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, o), InvalidArgument, Contains("pool: 2 in the file vs null now"));
+  }
+
   // Identical members pool to themselves: the same inner-CV score, so the single candidate is kept.
   opt.features = "fractions,fractions";
   const MatbenchFoldResult same = run_matbench(data, "y", folds, opt).folds.at(0);

@@ -39,6 +39,7 @@ TEST_CASE("hurdle with a pooled gate: P(y > 0) is the average of the GP's and th
   REQUIRE(gp_gate.gate.empty());
   REQUIRE(pooled.loc == gp_gate.loc);  // the same GP of log(1 + y) on the y > 0 rows
   REQUIRE(pooled.p_positive.size() == gp_gate.p_positive.size());
+  REQUIRE(pooled.p_positive != gp_gate.p_positive);  // the classifier is not ignored
   std::size_t checked = 0;
   for (Eigen::Index i = 0; i < pooled.p_positive.size(); ++i) {
     // What the classifier said: 2·pooled − GP. A probability, on the right side of ½ away from the edge.
