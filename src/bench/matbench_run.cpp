@@ -5,7 +5,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -18,7 +17,6 @@
 
 #include "bench/matbench_internal.hpp"
 #include "matopt/bench/matbench.hpp"
-#include "matopt/core/composition.hpp"
 #include "matopt/core/elements.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
@@ -721,13 +719,7 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
 
   if (on_start) on_start(todo.size());
   FoldContext ctx{options, run.type, {}, {}, feature_sets, {}};
-  if (data.has_composition()) {
-    std::array<bool, kMaxZ + 1> seen{};
-    for (const Composition& c : data.compositions)
-      for (const auto z : c.elements()) seen[z] = true;
-    for (int z = 1; z <= kMaxZ; ++z)
-      if (seen[static_cast<std::size_t>(z)]) ctx.elements.emplace_back(element_symbol(z));
-  }
+  for (const int z : data.elements()) ctx.elements.emplace_back(element_symbol(z));
   // Concurrent folds share the cores: each model gets its share of threads unless told otherwise.
   const int per_fold_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
                                                std::max(1, std::min(options.threads, static_cast<int>(todo.size()))));
