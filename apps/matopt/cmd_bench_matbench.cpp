@@ -23,7 +23,7 @@ struct MatbenchArgs {
   std::string model = "gp";
   std::string features = "magpie+stoichiometry+valence_orbital";
   std::string transform = "none";
-  std::string gp_options, ensemble_options;
+  std::string gp_options, ensemble_options, forest_options;
   std::uint64_t seed = 0;
   int threads = 1;
   int inner_folds = 3;
@@ -135,6 +135,7 @@ void run(const MatbenchArgs& a) {
   opt.transform = a.transform;
   opt.gp_options = a.gp_options;
   opt.ensemble_options = a.ensemble_options;
+  opt.forest_options = a.forest_options;
   opt.seed = a.seed;
   opt.folds = subset;
   opt.threads = a.threads;
@@ -181,8 +182,10 @@ void register_bench_matbench(CLI::App& bench, Context& ctx) {
                   "(default: the dataset's name with .folds.json)");
   cmd->add_option("--folds-file", args->folds_file, "The .folds.json file (explicit form)");
   cmd->add_option("--target", args->target, "Target column (default: the folds file's \"target\")");
-  cmd->add_option("--model", args->model, "gp | ensemble | auto (auto: chosen per fold by inner CV)")
-      ->check(CLI::IsMember({"gp", "ensemble", "auto"}));
+  cmd->add_option("--model", args->model,
+                  "gp | ensemble | forest, or several separated by ',' (candidates chosen per fold by inner CV) | "
+                  "auto (= gp,ensemble)")
+      ->capture_default_str();
   cmd->add_option("--features", args->features, "Feature spec, e.g. magpie+stoichiometry+valence_orbital; several separated by ',' are candidates chosen per fold by inner CV")
       ->capture_default_str();
   cmd->add_option("--transform", args->transform,
@@ -198,6 +201,7 @@ void register_bench_matbench(CLI::App& bench, Context& ctx) {
       ->capture_default_str();
   cmd->add_option("--gp-options", args->gp_options, "GP options as JSON (see docs/models.md)");
   cmd->add_option("--ensemble-options", args->ensemble_options, "Deep-ensemble options as JSON");
+  cmd->add_option("--forest-options", args->forest_options, "Random-forest options as JSON (see docs/models.md)");
   cmd->add_option("--inner-folds", args->inner_folds,
                   "Inner CV folds on each training fold (model choice, σ recalibration); 0 = off")
       ->capture_default_str();

@@ -25,6 +25,7 @@
 #include "matopt/models/deep_ensemble.hpp"
 #include "matopt/models/gaussian_process.hpp"
 #include "matopt/models/metrics.hpp"
+#include "matopt/models/random_forest.hpp"
 #include "matopt/models/surrogate.hpp"
 
 namespace matopt {
@@ -87,7 +88,7 @@ double label_probability(double mean, double sd) {
 
 struct Candidate {
   std::size_t features;   // index into the feature-set list
-  std::string model;      // gp | ensemble
+  std::string model;      // gp | ensemble | forest
   std::string transform;  // none | log1p | hurdle | "" (classification)
   bool pooled_gate = false;  // hurdle: P(y > 0) from the pool of a GP gate and a deep-ensemble classifier
   // Seeds derive from this, the candidate's place in the features x models x transforms list, so that
@@ -157,8 +158,9 @@ std::pair<double, double> fit_platt(const Eigen::VectorXd& m, const Eigen::Vecto
 struct FoldContext {
   const MatbenchOptions& options;
   MatbenchTaskType type;
-  std::string gp_json, ensemble_json;
+  std::string gp_json, ensemble_json, forest_json;
   std::vector<std::string> feature_sets;
+  std::vector<std::string> models;  // candidate models, in the order given
   // The `fractions` columns: every element of the dataset's compositions (inputs, never targets), so
   // that a test row may hold an element that no training row of its fold has. That column is 0 on
   // every training row: the GP drops it as constant; a network's weights for it keep their initial
@@ -172,15 +174,16 @@ Eigen::VectorXd forward(const Eigen::VectorXd& y, const std::string& transform) 
 }
 
 // A model's prediction of the (transformed) target as a Pred. For classification, `label_regression`
-// says whether the model is a regression of the 0/1 label (the GP) rather than a classifier whose mean
-// already is P(y = 1) (the deep ensemble's classification mode).
+// says whether the model is a regression of the 0/1 label whose predictive distribution gives
+// P(label > ½) (the GP) rather than a model whose mean already is P(y = 1) (the deep ensemble's
+// classification mode, and the forest, whose mean of a 0/1 label is a class frequency).
 Pred backward(const Prediction& p, const std::string& transform, MatbenchTaskType type, bool label_regression) {
   Pred out;
   const Eigen::VectorXd sd = p.std();
   if (type == MatbenchTaskType::Classification) {
     out.margin = (p.mean.array() - 0.5).matrix();
     if (!label_regression) {
-      out.mean = p.mean;
+      out.mean = p.mean.cwiseMax(0.0).cwiseMin(1.0);
       return out;
     }
     // P(label > 0.5) under the regression's predictive distribution.
@@ -198,12 +201,14 @@ Pred backward(const Prediction& p, const std::string& transform, MatbenchTaskTyp
 
 std::unique_ptr<Surrogate> make_model(const FoldContext& ctx, const std::string& model, std::uint64_t seed) {
   if (model == "gp") return make_surrogate("gp", ctx.gp_json, seed);
+  if (model == "forest") return make_surrogate("forest", ctx.forest_json, seed);
   return make_deep_ensemble(ctx.ensemble_json, seed, ctx.type == MatbenchTaskType::Classification);
 }
 
 // The inner-CV twin of a fitted model. For the GP it keeps the hyperparameters fitted on the whole
 // training fold (optimizing them again per inner split would multiply the cost several times); they
-// were fitted on training rows only, so no test information enters. Deep ensembles are retrained.
+// were fitted on training rows only, so no test information enters. Deep ensembles and forests are
+// retrained.
 std::unique_ptr<Surrogate> inner_model(const FoldContext& ctx, const Candidate& c, const Surrogate& fitted,
                                        std::uint64_t seed) {
   if (const auto* gp = dynamic_cast<const GaussianProcess*>(&fitted)) {
@@ -270,7 +275,10 @@ Pred predict_candidate(const Fitted& f, const Candidate& c, const Eigen::MatrixX
   Pred out;
   out.margin = (gate.mean.array() - 0.5).matrix();
   out.p_pos.resize(X.rows());
-  for (Eigen::Index i = 0; i < X.rows(); ++i) out.p_pos[i] = label_probability(gate.mean[i], gate_sd[i]);
+  // A forest's mean of a 0/1 label is already a class frequency, like a classifier's probability.
+  const bool gate_frequency = !c.pooled_gate && c.model == "forest";
+  for (Eigen::Index i = 0; i < X.rows(); ++i)
+    out.p_pos[i] = gate_frequency ? std::clamp(gate.mean[i], 0.0, 1.0) : label_probability(gate.mean[i], gate_sd[i]);
   if (f.classifier) {
     // Pooled gate: the equal-weight average of the GP's P(y > 0) and the classifier's, and of their
     // margins (label mean − 0.5), which the Platt scaling then maps to one probability.
@@ -349,15 +357,7 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
            std::to_string(Xtrs[0].cols()) + " features in the first feature set");
 
   // Candidates (model x transform), all judged on training rows only.
-  std::vector<std::string> models;
-  if (opt.model == "auto") {
-    models.push_back("gp");
-    std::string why;
-    if (deep_ensemble_available(&why)) models.push_back("ensemble");
-    else log_warn(tag + ": --model auto without the deep ensemble (" + why + "): only the GP is a candidate");
-  } else {
-    models.push_back(opt.model);
-  }
+  const std::vector<std::string>& models = ctx.models;
   std::vector<std::string> transforms;
   if (ctx.type == MatbenchTaskType::Classification) {
     transforms.push_back("");
@@ -611,15 +611,37 @@ std::string signature_diff(const std::string& a, const std::string& b) {
 MatbenchRun run_matbench(const Dataset& data, const std::string& target, const MatbenchFolds& folds,
                          const MatbenchOptions& options, const MatbenchFoldCallback& on_fold,
                          const MatbenchStartCallback& on_start) {
-  if (options.model != "gp" && options.model != "ensemble" && options.model != "auto")
-    throw InvalidArgument("unknown model '" + options.model + "' (valid: gp, ensemble, auto)");
+  // "auto" is the GP and (where the plugin is there) the deep ensemble; a list names the candidates.
+  std::vector<std::string> models;
+  if (options.model == "auto") {
+    models.push_back("gp");
+    std::string why;
+    if (deep_ensemble_available(&why)) models.push_back("ensemble");
+    else log_warn("--model auto without the deep ensemble (" + why + "): only the GP is a candidate");
+  } else {
+    for (std::size_t pos = 0; pos <= options.model.size();) {
+      std::size_t end = options.model.find(',', pos);
+      if (end == std::string::npos) end = options.model.size();
+      const std::string m = options.model.substr(pos, end - pos);
+      if (m != "gp" && m != "ensemble" && m != "forest")
+        throw InvalidArgument("unknown model '" + m + "' in '" + options.model +
+                              "' (valid: gp, ensemble, forest, a comma-separated list of them, or auto)");
+      if (std::find(models.begin(), models.end(), m) != models.end())
+        throw InvalidArgument("model '" + m + "' is listed twice in '" + options.model + "'");
+      models.push_back(m);
+      pos = end + 1;
+    }
+  }
+  const bool uses_forest = std::find(models.begin(), models.end(), "forest") != models.end();
+  const bool lists_ensemble = options.model != "auto" && std::find(models.begin(), models.end(), "ensemble") != models.end();
   if (options.transform != "none" && options.transform != "log1p" && options.transform != "hurdle" &&
       options.transform != "auto")
     throw InvalidArgument("unknown transform '" + options.transform + "' (valid: none, log1p, hurdle, auto)");
   if (options.inner_folds == 1 || options.inner_folds < 0)
     throw InvalidArgument("inner folds must be 0 (off) or >= 2 (got " + std::to_string(options.inner_folds) + ")");
-  if (options.inner_folds == 0 && (options.model == "auto" || options.transform == "auto"))
-    throw InvalidArgument("--model auto and --transform auto choose by inner cross-validation: inner folds must be >= 2");
+  if (options.inner_folds == 0 && (models.size() > 1 || options.model == "auto" || options.transform == "auto"))
+    throw InvalidArgument("--model auto, a list of models and --transform auto choose by inner cross-validation: "
+                          "inner folds must be >= 2");
   std::vector<std::string> feature_sets;
   for (std::size_t pos = 0; pos <= options.features.size();) {
     std::size_t end = options.features.find(',', pos);
@@ -638,12 +660,15 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
     throw InvalidArgument("unknown hurdle gate '" + options.hurdle_gate + "' (valid: model, pool, auto)");
   if (options.hurdle_gate == "auto" && options.inner_folds == 0)
     throw InvalidArgument("--hurdle-gate auto chooses by inner cross-validation: inner folds must be >= 2");
-  if (options.model == "ensemble" || options.hurdle_gate != "model") {
+  if (lists_ensemble || options.hurdle_gate != "model") {
     std::string why;
     if (!deep_ensemble_available(&why))
-      throw BackendError(std::string(options.model == "ensemble" ? "--model ensemble" : "--hurdle-gate " + options.hurdle_gate) +
+      throw BackendError((lists_ensemble ? "--model " + options.model : "--hurdle-gate " + options.hurdle_gate) +
                          ": the deep ensemble is not available: " + why);
   }
+  // Checked before any work: bad forest options fail the run at once, not in fold 1.
+  if (uses_forest) (void)ForestOptions::from_json(options.forest_options);
+  else if (!options.forest_options.empty()) log_warn("forest options given, but no forest is among the models: ignored");
 
   const std::string label = options.dataset_label.empty() ? folds.task : options.dataset_label;
   const Column& col = data.target(target);
@@ -697,6 +722,7 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
   if (options.pool >= 2) sig["pool"] = options.pool;
   if (options.inner_refit) sig["inner_refit"] = true;
   if (options.hurdle_gate != "model") sig["hurdle_gate"] = options.hurdle_gate;
+  if (uses_forest) sig["forest_options"] = normalized_json(options.forest_options, "forest options");
   // Version 2: σ recalibrated in the transformed space, hurdle P(y > 0) Platt-scaled, coverage from
   // the predictive distribution. Folds of version-1 files are not mixed with these.
   sig["method"] = 2;
@@ -718,7 +744,7 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
       todo.push_back(k);
 
   if (on_start) on_start(todo.size());
-  FoldContext ctx{options, run.type, {}, {}, feature_sets, {}};
+  FoldContext ctx{options, run.type, {}, {}, {}, feature_sets, models, {}};
   for (const int z : data.elements()) ctx.elements.emplace_back(element_symbol(z));
   // Concurrent folds share the cores: each model gets its share of threads unless told otherwise.
   const int per_fold_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
@@ -726,6 +752,8 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
   ctx.gp_json = with_threads(normalized_json(options.gp_options, "GP options"), options.threads > 1 ? per_fold_threads : 0);
   ctx.ensemble_json = with_threads(normalized_json(options.ensemble_options, "ensemble options"),
                                    options.threads > 1 ? per_fold_threads : 0);
+  ctx.forest_json = with_threads(normalized_json(options.forest_options, "forest options"),
+                                 options.threads > 1 ? per_fold_threads : 0);
 
   std::mutex mu;
   std::atomic<std::size_t> next{0};

@@ -6,6 +6,7 @@
 #include "matopt/core/error.hpp"
 #include "matopt/models/deep_ensemble.hpp"
 #include "matopt/models/gaussian_process.hpp"
+#include "matopt/models/random_forest.hpp"
 #include "matopt/models/surrogate.hpp"
 
 namespace matopt {
@@ -14,7 +15,8 @@ std::unique_ptr<Surrogate> make_surrogate(const std::string& kind, const std::st
                                           std::uint64_t seed) {
   if (kind == "gp") return std::make_unique<GaussianProcess>(GPOptions::from_json(options_json), seed);
   if (kind == "ensemble") return make_deep_ensemble(options_json, seed, false);
-  throw InvalidArgument("unknown surrogate '" + kind + "' (valid: gp, ensemble)");
+  if (kind == "forest") return std::make_unique<RandomForest>(ForestOptions::from_json(options_json), seed);
+  throw InvalidArgument("unknown surrogate '" + kind + "' (valid: gp, ensemble, forest)");
 }
 
 std::unique_ptr<Surrogate> load_surrogate(const Archive& in) {
@@ -23,7 +25,8 @@ std::unique_ptr<Surrogate> load_surrogate(const Archive& in) {
   std::unique_ptr<Surrogate> s;
   if (kind == "gp") s = std::make_unique<GaussianProcess>();
   else if (kind == "ensemble") s = make_deep_ensemble("", 0, false);  // load() restores the saved settings
-  else throw IOError("load_surrogate: unknown surrogate kind '" + kind + "' in the file (valid: gp, ensemble)");
+  else if (kind == "forest") s = std::make_unique<RandomForest>();
+  else throw IOError("load_surrogate: unknown surrogate kind '" + kind + "' in the file (valid: gp, ensemble, forest)");
   s->load(in);
   return s;
 }

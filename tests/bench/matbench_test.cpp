@@ -16,7 +16,10 @@
 #include "matopt/bench/matbench.hpp"
 #include "matopt/core/composition.hpp"
 #include "matopt/core/error.hpp"
+#include "matopt/core/rng.hpp"
+#include "matopt/featurize/pipeline.hpp"
 #include "matopt/models/metrics.hpp"
+#include "matopt/models/random_forest.hpp"
 
 using namespace matopt;
 using Catch::Matchers::Contains;
@@ -397,8 +400,12 @@ TEST_CASE("end to end: classification with Matbench-style ROC-AUC", "[matbench]"
   // Options that need inner CV are refused without it.
   opt.model = "auto";
   REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument, Contains("inner folds must be >= 2"));
-  opt.model = "forest";
-  REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument, Contains("unknown model 'forest'"));
+  opt.model = "gp,forest";
+  REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument, Contains("inner folds must be >= 2"));
+  opt.model = "svm";
+  REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument, Contains("unknown model 'svm'"));
+  opt.model = "gp,gp";
+  REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument, Contains("listed twice"));
 }
 
 TEST_CASE("candidate feature sets and transforms are chosen by inner CV on training rows", "[matbench]") {
@@ -829,4 +836,82 @@ TEST_CASE("a test row may hold an element that no training row of its fold has",
   REQUIRE(std::isfinite(f.mean[at]));
   REQUIRE(std::isfinite(f.std[at]));
   REQUIRE(f.metrics.at("mae") < 1.0);
+}
+
+TEST_CASE("a random forest is a candidate beside the GP; alone its predictions are the forest's own", "[matbench]") {
+  const Dataset data = ternary_dataset(false);
+  const MatbenchFolds folds = stride_folds(data.rows(), 4);
+  MatbenchOptions opt;
+  opt.features = "fractions";
+  opt.gp_options = R"({"restarts":1,"max_iterations":40})";
+  opt.forest_options = R"({"trees":40})";
+  opt.seed = 5;
+  opt.folds = {2};
+
+  // Both candidates are scored in inner CV and the lower score wins.
+  opt.model = "gp,forest";
+  const MatbenchFoldResult both = run_matbench(data, "y", folds, opt).folds.at(0);
+  REQUIRE(both.inner_cv.size() == 2);
+  REQUIRE(both.inner_cv.count("gp+none") == 1);
+  REQUIRE(both.inner_cv.count("forest+none") == 1);
+  // y is linear in the fractions: the GP interpolates it, piecewise-constant trees cannot.
+  CHECK(both.inner_cv.at("gp+none") < both.inner_cv.at("forest+none"));
+  CHECK(both.model == "gp");
+
+  // The forest alone without recalibration predicts exactly what a RandomForest fitted on the fold's
+  // training rows (same pipeline, the runner's seed for the first candidate) predicts.
+  opt.model = "forest";
+  opt.recalibrate = false;
+  const MatbenchFoldResult alone = run_matbench(data, "y", folds, opt).folds.at(0);
+  CHECK(alone.model == "forest");
+  const std::size_t k = 2;
+  const std::vector<std::size_t> train = matbench_train_rows(folds, k, data.rows());
+  PipelineOptions popt;
+  popt.features = "fractions";
+  popt.elements = {"Fe", "Ni", "Cu"};
+  Pipeline pipeline(popt);
+  const Eigen::MatrixXd Xtr = pipeline.fit_transform(data.subset(train));
+  const Eigen::MatrixXd Xte = pipeline.transform(data.subset(folds.test[k]));
+  Eigen::VectorXd ytr(static_cast<Eigen::Index>(train.size()));
+  for (std::size_t i = 0; i < train.size(); ++i) ytr[static_cast<Eigen::Index>(i)] = data.targets[0].values[train[i]];
+  RandomForest forest(ForestOptions::from_json(opt.forest_options), derive_seed(derive_seed(opt.seed, k), 100));
+  forest.fit(Xtr, ytr);
+  const Prediction direct = forest.predict(Xte);
+  CHECK(alone.mean == direct.mean);
+  CHECK(alone.loc == direct.mean);
+  CHECK(alone.std == direct.std());
+
+  // Classification: the forest's mean of the 0/1 label is P(y = 1), used as it is.
+  const Dataset labels = ternary_dataset(true);
+  const MatbenchFoldResult cls = run_matbench(labels, "y", folds, opt).folds.at(0);
+  Eigen::VectorXd ylab(static_cast<Eigen::Index>(train.size()));
+  for (std::size_t i = 0; i < train.size(); ++i) ylab[static_cast<Eigen::Index>(i)] = labels.targets[0].values[train[i]];
+  RandomForest classifier(ForestOptions::from_json(opt.forest_options), derive_seed(derive_seed(opt.seed, k), 100));
+  classifier.fit(Xtr, ylab);
+  CHECK(cls.mean == classifier.predict(Xte).mean);
+  CHECK(cls.metrics.at("rocauc_matbench") > 0.9);
+
+  // Hurdle: the forest gate's mean of 1{y > 0} is P(y > 0) as it is (no Φ((m − ½)/σ) as for the GP).
+  Dataset zeros = data;
+  for (std::size_t i = 0; i < zeros.rows(); ++i)
+    zeros.targets[0].values[i] = std::max(0.0, 6.0 * zeros.compositions[i].fraction(26) - 2.0);
+  MatbenchOptions hurdle = opt;
+  hurdle.transform = "hurdle";
+  const MatbenchFoldResult h = run_matbench(zeros, "y", folds, hurdle).folds.at(0);
+  Eigen::VectorXd positive(static_cast<Eigen::Index>(train.size()));
+  for (std::size_t i = 0; i < train.size(); ++i)
+    positive[static_cast<Eigen::Index>(i)] = zeros.targets[0].values[train[i]] > 0 ? 1.0 : 0.0;
+  RandomForest gate(ForestOptions::from_json(opt.forest_options), derive_seed(derive_seed(derive_seed(opt.seed, k), 100), 7));
+  gate.fit(Xtr, positive);
+  CHECK(h.p_positive == gate.predict(Xte).mean);
+
+  // Bad forest options fail the run before any fold; other forest options do not resume a file.
+  opt.forest_options = R"({"tres":40})";
+  REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument, Contains("unknown key 'tres'"));
+  TempDir tmp("forest");
+  opt.forest_options = R"({"trees":40})";
+  opt.results_path = tmp.path / "r.json";
+  (void)run_matbench(data, "y", folds, opt);
+  opt.forest_options = R"({"trees":41})";
+  REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument, Contains("forest_options"));
 }

@@ -30,6 +30,22 @@ awk -F, 'NR > 1 { if ($2 == "" || $2 < 0 || $2 > 5000 || !($3 > 0) || !($4 >= 0)
 "$BIN" predict --model "$TMP/model2.h5" "$TMP/query.csv" -o "$TMP/pred2.csv" || fail "second predict"
 cmp -s "$TMP/pred.csv" "$TMP/pred2.csv" || fail "predictions differ between identical runs"
 
+# A random forest through the same commands: a saved forest predicts what it predicted in memory, so
+# two files trained alike give the same text; bad forest options are a usage error naming the key.
+for k in 1 2; do
+  "$BIN" train "$TMP/train.csv" --target "yield strength" --model forest --options '{"trees":50}' --seed 3 \
+    --calibrate --folds 3 -o "$TMP/forest$k.h5" > /dev/null || fail "forest train $k exited $?"
+  "$BIN" predict --model "$TMP/forest$k.h5" "$TMP/query.csv" -o "$TMP/forest$k.csv" || fail "forest predict $k"
+done
+cmp -s "$TMP/forest1.csv" "$TMP/forest2.csv" || fail "forest predictions differ between identical runs"
+awk -F, 'NR > 1 { if ($2 == "" || $2 < 0 || $2 > 5000 || !($3 > 0)) bad = 1 } END { exit bad }' \
+  "$TMP/forest1.csv" || fail "implausible forest predictions: $(cat "$TMP/forest1.csv")"
+cmp -s "$TMP/forest1.csv" "$TMP/pred.csv" && fail "the forest predicts exactly what the GP does"
+"$BIN" train "$TMP/train.csv" --target "yield strength" --model forest --options '{"tress":50}' -o "$TMP/bad.h5" 2> "$TMP/err.txt"
+rc=$?; [ $rc -ne 0 ] || fail "unknown forest option accepted"
+grep -q "tress" "$TMP/err.txt" || fail "forest option error does not name the key: $(cat "$TMP/err.txt")"
+[ ! -e "$TMP/bad.h5" ] || fail "model written despite a bad forest option"
+
 # Usage errors exit 1, data errors 2, and no output file is left behind.
 "$BIN" train "$TMP/train.csv" --target "no such column" -o "$TMP/bad.h5" 2> "$TMP/err.txt"
 rc=$?; [ $rc -ne 0 ] || fail "unknown target accepted"

@@ -281,8 +281,9 @@ TEST_CASE("GP options from JSON and the registry", "[gp]") {
   CHECK_THROWS_WITH(GPOptions::from_json(R"({"kernal":"rbf"})"), Catch::Contains("valid:"));
   CHECK_THROWS_AS(kernel_from_string("linear"), InvalidArgument);
   CHECK(make_surrogate("gp", "", 1)->kind() == "gp");
-  CHECK_THROWS_AS(make_surrogate("forest"), InvalidArgument);
-  CHECK_THROWS_WITH(make_surrogate("forest"), Catch::Contains("gp") && Catch::Contains("ensemble"));
+  CHECK_THROWS_AS(make_surrogate("svm"), InvalidArgument);
+  CHECK_THROWS_WITH(make_surrogate("svm"),
+                    Catch::Contains("gp") && Catch::Contains("ensemble") && Catch::Contains("forest"));
 }
 
 TEST_CASE("GP length-scale prior keeps weakly visible inputs in the model", "[gp]") {

@@ -91,8 +91,8 @@ TEST_CASE("Model training is deterministic and validates its arguments", "[model
   CHECK_THROWS_AS(Model::train(train, {}, small_options()), InvalidArgument);
   CHECK_THROWS_AS(Model::train(train, {"y", "y"}, small_options()), InvalidArgument);
   ModelOptions bad = small_options();
-  bad.model = "forest";
-  CHECK_THROWS_WITH(Model::train(train, {"y"}, bad), Catch::Contains("valid: gp, ensemble"));
+  bad.model = "svm";
+  CHECK_THROWS_WITH(Model::train(train, {"y"}, bad), Catch::Contains("valid: gp, ensemble, forest"));
   Dataset empty_target = train;
   for (auto& v : empty_target.targets[0].values) v = std::nan("");
   CHECK_THROWS_AS(Model::train(empty_target, {"y"}, small_options()), DataError);

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+/// @file
+/// @brief Random-forest regression (Eigen only): bootstrapped, fully grown variance-reduction trees
+/// with per-split feature subsampling (Breiman 2001), split on at most 256 bins per input column
+/// (exact CART splits for columns with no more distinct values than bins).
+/// The predictive distribution follows the law of total variance over the trees (Hutter et al. 2014):
+/// epistemic variance = variance of the trees' predictions, aleatoric = mean within-leaf variance.
+/// On a 0/1 label the mean is the classification forest's P(y = 1) (variance reduction on 0/1
+/// labels is Gini impurity reduction).
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "matopt/models/surrogate.hpp"
+
+namespace matopt {
+
+/// @brief Random-forest options (JSON keys have the same names; see docs/models.md).
+struct ForestOptions {
+  int trees = 300;
+  /// Columns tried at each split, as a fraction of the input columns (at least 1 column; Breiman's
+  /// regression default is 1/3). Columns constant within a node do not count towards it.
+  double max_features = 1.0 / 3.0;
+  /// Smallest number of training rows (bootstrap copies included) in a leaf.
+  int min_samples_leaf = 1;
+  /// Deepest level of a tree (root = 0); 0 = unlimited.
+  int max_depth = 0;
+  /// Each column is cut into at most this many bins before training (2 to 256), the cuts evenly
+  /// spaced among its distinct values; columns with no more distinct values keep one bin per value,
+  /// so their splits are exact.
+  int max_bins = 256;
+  /// Each tree is trained on a bootstrap sample of the rows (false: on every row).
+  bool bootstrap = true;
+  /// Threads over trees; 0 = hardware concurrency. Results do not depend on it.
+  int threads = 0;
+
+  /// @brief Parses JSON text (empty = defaults); unknown keys throw InvalidArgument listing valid ones.
+  static ForestOptions from_json(const std::string& json);
+  std::string to_json() const;
+  /// @brief Throws InvalidArgument naming the first invalid field.
+  void validate() const;
+};
+
+class RandomForest final : public Surrogate {
+ public:
+  explicit RandomForest(ForestOptions options = {}, std::uint64_t seed = 0);
+  ~RandomForest() override;
+  RandomForest(const RandomForest&);
+  RandomForest& operator=(const RandomForest&);
+
+  std::string kind() const override { return "forest"; }
+  /// Known noise variances are not used by the trees (logged once at debug level).
+  void fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+           const Eigen::VectorXd& noise_variance = Eigen::VectorXd()) override;
+  Prediction predict(const Eigen::MatrixXd& X) const override;
+  /// Each sample is one tree's prediction at every row, the tree drawn uniformly from `seed`: a joint
+  /// draw from the forest's distribution over functions (its sample mean tends to the forest mean).
+  Eigen::MatrixXd sample_joint(const Eigen::MatrixXd& X, int n_samples, std::uint64_t seed) const override;
+  void save(Archive& out) const override;
+  void load(const Archive& in) override;
+  bool is_fitted() const noexcept override;
+  std::unique_ptr<Surrogate> clone() const override;
+
+  const ForestOptions& options() const noexcept { return options_; }
+  /// @brief Per-tree predictions at the rows of X: an (n_trees x n) matrix.
+  Eigen::MatrixXd tree_predictions(const Eigen::MatrixXd& X) const;
+  /// @brief Total variance reduction of the splits on each input column, summed over the trees and
+  /// normalized to sum 1 (impurity importance); all zeros when no tree split.
+  Eigen::VectorXd feature_importance() const;
+
+ private:
+  struct State;
+  /// Throws unless fitted and X has the training column count and finite values.
+  void check_input(const Eigen::MatrixXd& X, const char* what) const;
+  ForestOptions options_;
+  std::uint64_t seed_ = 0;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace matopt

@@ -1,0 +1,500 @@
+// SPDX-License-Identifier: MIT
+// Random-forest regression. Each column is cut once into quantile bins (at most 256, so a bin index is
+// one byte); a node's best split on a column is then found from a histogram of its rows over the
+// bins, O(rows) instead of the O(rows log rows) of sorting at every node. Trees are built
+// independently from their own seeds, so the forest does not depend on the thread count.
+#include "matopt/models/random_forest.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "core/parallel.hpp"
+#include "matopt/core/archive.hpp"
+#include "matopt/core/error.hpp"
+#include "matopt/core/log.hpp"
+#include "matopt/core/rng.hpp"
+
+namespace matopt {
+
+using Eigen::Index;
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+namespace {
+
+// One tree as flat node arrays; node 0 is the root. An internal node k has feature[k] >= 0, its
+// children at left[k] and left[k] + 1, and value[k] its threshold (x <= threshold goes left); a leaf
+// has feature[k] = -1, value[k] its prediction and leaf_variance[k] its training targets' variance.
+// Children always come after their parent, which load() checks, so a walk always ends.
+struct Tree {
+  std::vector<std::int32_t> feature, left;
+  std::vector<double> value, leaf_variance;
+
+  std::size_t leaf(const MatrixXd& X, Index row) const {
+    std::size_t node = 0;
+    while (feature[node] >= 0) {
+      const auto next = static_cast<std::size_t>(left[node]);
+      node = X(row, feature[node]) <= value[node] ? next : next + 1;
+    }
+    return node;
+  }
+};
+
+// Column-major bin indices of the training rows and each column's cut points: a value x is in bin
+// b = #{cuts < x}, so "x <= cuts[b]" is "bin <= b", at training and at prediction alike.
+struct Binned {
+  Index n = 0;
+  std::vector<std::uint8_t> bins;
+  std::vector<std::vector<double>> cuts;
+  const std::uint8_t* column(Index col) const { return bins.data() + static_cast<std::size_t>(col * n); }
+};
+
+Binned bin_columns(const MatrixXd& X, int max_bins, int threads) {
+  Binned b;
+  b.n = X.rows();
+  b.bins.resize(static_cast<std::size_t>(X.rows() * X.cols()));
+  b.cuts.resize(static_cast<std::size_t>(X.cols()));
+  detail::parallel_chunks(static_cast<std::size_t>(X.cols()), threads, 8, [&](std::size_t c0, std::size_t c1) {
+    std::vector<double> v;
+    for (auto j = static_cast<Index>(c0); j < static_cast<Index>(c1); ++j) {
+      v.assign(X.col(j).data(), X.col(j).data() + X.rows());
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+      const std::size_t u = v.size();
+      auto& cuts = b.cuts[static_cast<std::size_t>(j)];
+      const auto bins = static_cast<std::size_t>(max_bins);
+      // std::midpoint neither overflows nor rounds onto the upper value for adjacent doubles.
+      if (u <= bins) {
+        for (std::size_t i = 0; i + 1 < u; ++i) cuts.push_back(std::midpoint(v[i], v[i + 1]));
+      } else {
+        // Cuts at evenly spaced positions among the distinct values (not the rows), so that a column
+        // with a heavy spike (e.g. many zero fractions) still spends its bins on the rest.
+        for (std::size_t k = 1; k < bins; ++k) {
+          const std::size_t i = k * u / bins;
+          const double c = std::midpoint(v[i - 1], v[i]);
+          if (cuts.empty() || c > cuts.back()) cuts.push_back(c);
+        }
+      }
+      std::uint8_t* out = b.bins.data() + static_cast<std::size_t>(j * X.rows());
+      for (Index i = 0; i < X.rows(); ++i)
+        out[i] = static_cast<std::uint8_t>(std::lower_bound(cuts.begin(), cuts.end(), X(i, j)) - cuts.begin());
+    }
+  });
+  return b;
+}
+
+struct BuildResult {
+  Tree tree;
+  std::vector<double> importance;  // split sum-of-squares reduction per column
+};
+
+// Grows one tree on `rows` (indices into the training rows, repeated for bootstrap copies).
+BuildResult grow_tree(const Binned& B, const VectorXd& y, std::vector<Index> rows, const ForestOptions& o, Rng& rng) {
+  const Index d = static_cast<Index>(B.cuts.size());
+  const Index mtry = std::max<Index>(1, std::llround(o.max_features * static_cast<double>(d)));
+  const Index min_leaf = o.min_samples_leaf;
+  BuildResult out;
+  out.importance.assign(static_cast<std::size_t>(d), 0.0);
+  Tree& t = out.tree;
+  std::vector<Index> order(static_cast<std::size_t>(d));
+  std::iota(order.begin(), order.end(), Index{0});
+  std::vector<double> hist_sum(256, 0.0), dev;
+  std::vector<Index> hist_count(256, 0);
+  std::vector<int> touched;
+  touched.reserve(256);
+
+  struct Pending {
+    std::size_t node, begin, end;
+    int depth;
+  };
+  auto add_nodes = [&](std::size_t count) {
+    const std::size_t first = t.feature.size();
+    t.feature.resize(first + count, -1);
+    t.left.resize(first + count, -1);
+    t.value.resize(first + count, 0.0);
+    t.leaf_variance.resize(first + count, 0.0);
+    return first;
+  };
+  std::vector<Pending> stack{{add_nodes(1), 0, rows.size(), 0}};
+  while (!stack.empty()) {
+    const Pending nd = stack.back();
+    stack.pop_back();
+    const std::size_t k = nd.node;
+    const Index count = static_cast<Index>(nd.end - nd.begin);
+    double sum = 0, ymin = y[rows[nd.begin]], ymax = ymin;
+    for (std::size_t i = nd.begin; i < nd.end; ++i) {
+      const double v = y[rows[i]];
+      sum += v;
+      ymin = std::min(ymin, v);
+      ymax = std::max(ymax, v);
+    }
+    // The leaf value lies within its targets (a pure leaf of 0/1 labels is exactly 0 or 1), so a
+    // forest's mean of a 0/1 label is a probability without clipping.
+    const double mean = std::clamp(sum / static_cast<double>(count), ymin, ymax);
+    // Deviations from the node's own mean keep the split sums accurate deep in the tree, where the
+    // node mean dwarfs its spread.
+    dev.resize(static_cast<std::size_t>(count));
+    double ss = 0, dev_sum = 0;
+    for (std::size_t i = nd.begin; i < nd.end; ++i) {
+      const double e = y[rows[i]] - mean;
+      dev[i - nd.begin] = e;
+      ss += e * e;
+      dev_sum += e;
+    }
+    t.value[k] = mean;
+    t.leaf_variance[k] = ss / static_cast<double>(count);
+    if (count < 2 * min_leaf || (o.max_depth > 0 && nd.depth >= o.max_depth) || ymin == ymax) continue;
+
+    // Best split over up to mtry columns that vary within the node, drawn without replacement.
+    double best_gain = 1e-12 * ss;  // a split must remove a non-negligible part of the node's spread
+    Index best_col = -1;
+    int best_bin = -1;
+    const double base = dev_sum * dev_sum / static_cast<double>(count);
+    Index varying = 0;
+    for (Index s = 0; s < d && varying < mtry; ++s) {
+      std::swap(order[static_cast<std::size_t>(s)],
+                order[static_cast<std::size_t>(s + static_cast<Index>(uniform_index(rng, static_cast<std::uint64_t>(d - s))))]);
+      const Index col = order[static_cast<std::size_t>(s)];
+      const std::uint8_t* bins = B.column(col);
+      touched.clear();
+      for (std::size_t i = nd.begin; i < nd.end; ++i) {
+        const std::uint8_t b = bins[rows[i]];
+        if (hist_count[b]++ == 0) touched.push_back(b);
+        hist_sum[b] += dev[i - nd.begin];
+      }
+      if (touched.size() >= 2) {
+        ++varying;
+        std::sort(touched.begin(), touched.end());
+        Index left_count = 0;
+        double left_sum = 0;
+        for (std::size_t j = 0; j + 1 < touched.size(); ++j) {
+          left_count += hist_count[static_cast<std::size_t>(touched[j])];
+          left_sum += hist_sum[static_cast<std::size_t>(touched[j])];
+          const Index right_count = count - left_count;
+          if (left_count < min_leaf) continue;
+          if (right_count < min_leaf) break;
+          const double right_sum = dev_sum - left_sum;
+          const double gain = left_sum * left_sum / static_cast<double>(left_count) +
+                              right_sum * right_sum / static_cast<double>(right_count) - base;
+          if (gain > best_gain) {
+            best_gain = gain;
+            best_col = col;
+            best_bin = touched[j];
+          }
+        }
+      }
+      for (int b : touched) {
+        hist_count[static_cast<std::size_t>(b)] = 0;
+        hist_sum[static_cast<std::size_t>(b)] = 0.0;
+      }
+    }
+    if (best_col < 0) continue;
+
+    const std::uint8_t* bins = B.column(best_col);
+    const auto mid = std::partition(rows.begin() + static_cast<std::ptrdiff_t>(nd.begin),
+                                    rows.begin() + static_cast<std::ptrdiff_t>(nd.end),
+                                    [&](Index r) { return bins[r] <= best_bin; });
+    const auto split = static_cast<std::size_t>(mid - rows.begin());
+    const std::size_t l = add_nodes(2);
+    t.feature[k] = static_cast<std::int32_t>(best_col);
+    t.left[k] = static_cast<std::int32_t>(l);
+    t.value[k] = B.cuts[static_cast<std::size_t>(best_col)][static_cast<std::size_t>(best_bin)];
+    t.leaf_variance[k] = 0.0;
+    out.importance[static_cast<std::size_t>(best_col)] += best_gain;
+    // Right first so that the left child is grown next (depth-first, left to right).
+    stack.push_back({l + 1, split, nd.end, nd.depth + 1});
+    stack.push_back({l, nd.begin, split, nd.depth + 1});
+  }
+  t.feature.shrink_to_fit();
+  t.left.shrink_to_fit();
+  t.value.shrink_to_fit();
+  t.leaf_variance.shrink_to_fit();
+  return out;
+}
+
+void check_finite(const MatrixXd& X, const char* what) {
+  for (Index j = 0; j < X.cols(); ++j)
+    for (Index i = 0; i < X.rows(); ++i)
+      if (!std::isfinite(X(i, j)))
+        throw DataError(std::string(what) + ": row " + std::to_string(i + 1) + ", column " + std::to_string(j + 1) +
+                        " is not finite (expected a finite number)");
+}
+
+// Rows per block of parallel prediction work: fixed, so the arithmetic does not depend on threads.
+constexpr Index kRowBlock = 256;
+
+}  // namespace
+
+struct RandomForest::State {
+  Index input_dim = 0;
+  std::vector<Tree> trees;
+  VectorXd importance;  // raw sum-of-squares reductions per column
+};
+
+ForestOptions ForestOptions::from_json(const std::string& text) {
+  ForestOptions o;
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return o;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidArgument(std::string("forest options: invalid JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw InvalidArgument("forest options: expected a JSON object, got '" + text + "'");
+  try {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      const std::string& key = it.key();
+      const auto& v = it.value();
+      if (key == "trees") o.trees = v.get<int>();
+      else if (key == "max_features") o.max_features = v.get<double>();
+      else if (key == "min_samples_leaf") o.min_samples_leaf = v.get<int>();
+      else if (key == "max_depth") o.max_depth = v.get<int>();
+      else if (key == "max_bins") o.max_bins = v.get<int>();
+      else if (key == "bootstrap") o.bootstrap = v.get<bool>();
+      else if (key == "threads") o.threads = v.get<int>();
+      else
+        throw InvalidArgument("forest options: unknown key '" + key +
+                              "' (valid: trees, max_features, min_samples_leaf, max_depth, max_bins, bootstrap, threads)");
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidArgument(std::string("forest options: wrong value type: ") + e.what());
+  }
+  o.validate();
+  return o;
+}
+
+std::string ForestOptions::to_json() const {
+  nlohmann::ordered_json j;
+  j["trees"] = trees;
+  j["max_features"] = max_features;
+  j["min_samples_leaf"] = min_samples_leaf;
+  j["max_depth"] = max_depth;
+  j["max_bins"] = max_bins;
+  j["bootstrap"] = bootstrap;
+  j["threads"] = threads;
+  return j.dump();
+}
+
+void ForestOptions::validate() const {
+  if (trees < 1) throw InvalidArgument("forest options: trees must be >= 1, got " + std::to_string(trees));
+  if (!(max_features > 0.0 && max_features <= 1.0))
+    throw InvalidArgument("forest options: max_features must be in (0, 1], got " + std::to_string(max_features));
+  if (min_samples_leaf < 1)
+    throw InvalidArgument("forest options: min_samples_leaf must be >= 1, got " + std::to_string(min_samples_leaf));
+  if (max_depth < 0) throw InvalidArgument("forest options: max_depth must be >= 0 (0 = unlimited), got " + std::to_string(max_depth));
+  if (max_bins < 2 || max_bins > 256)
+    throw InvalidArgument("forest options: max_bins must be in [2, 256], got " + std::to_string(max_bins));
+  if (threads < 0) throw InvalidArgument("forest options: threads must be >= 0, got " + std::to_string(threads));
+}
+
+RandomForest::RandomForest(ForestOptions options, std::uint64_t seed) : options_(std::move(options)), seed_(seed) {
+  options_.validate();
+}
+RandomForest::~RandomForest() = default;
+RandomForest::RandomForest(const RandomForest& o)
+    : options_(o.options_), seed_(o.seed_), state_(o.state_ ? std::make_unique<State>(*o.state_) : nullptr) {}
+RandomForest& RandomForest::operator=(const RandomForest& o) {
+  RandomForest copy(o);  // copy first: if it throws, *this is unchanged
+  std::swap(options_, copy.options_);
+  std::swap(seed_, copy.seed_);
+  std::swap(state_, copy.state_);
+  return *this;
+}
+
+bool RandomForest::is_fitted() const noexcept { return state_ != nullptr; }
+std::unique_ptr<Surrogate> RandomForest::clone() const { return std::make_unique<RandomForest>(*this); }
+
+void RandomForest::fit(const MatrixXd& X, const VectorXd& y, const VectorXd& noise_variance) {
+  const Index n = X.rows();
+  if (n == 0) throw DataError("forest fit: no training rows (expected at least 1)");
+  if (y.size() != n)
+    throw DataError("forest fit: X has " + std::to_string(n) + " rows but y has " + std::to_string(y.size()) + " values");
+  if (X.cols() == 0) throw DataError("forest fit: X has no columns (expected at least 1)");
+  // Node indices are int32 and a tree has fewer than 2n nodes.
+  if (n > (Index{1} << 30)) throw InvalidArgument("forest fit: " + std::to_string(n) + " rows exceed the limit of 2^30");
+  check_finite(X, "forest fit: X");
+  for (Index i = 0; i < n; ++i)
+    if (!std::isfinite(y[i]))
+      throw DataError("forest fit: y row " + std::to_string(i + 1) + " is not finite (expected a finite number)");
+  if (noise_variance.size()) log_debug("forest fit: known noise variances are not used by the trees");
+
+  auto st = std::make_unique<State>();
+  st->input_dim = X.cols();
+  const Binned B = bin_columns(X, options_.max_bins, options_.threads);
+  std::vector<BuildResult> built(static_cast<std::size_t>(options_.trees));
+  detail::parallel_for(options_.trees, options_.threads, [&](int t) {
+    Rng rng(derive_seed(seed_, static_cast<std::uint64_t>(t)));
+    std::vector<Index> rows(static_cast<std::size_t>(n));
+    if (options_.bootstrap)
+      for (auto& r : rows) r = static_cast<Index>(uniform_index(rng, static_cast<std::uint64_t>(n)));
+    else
+      std::iota(rows.begin(), rows.end(), Index{0});
+    built[static_cast<std::size_t>(t)] = grow_tree(B, y, std::move(rows), options_, rng);
+  });
+  st->importance = VectorXd::Zero(X.cols());
+  for (auto& b : built) {  // in tree order, so the sums do not depend on scheduling
+    for (Index j = 0; j < X.cols(); ++j) st->importance[j] += b.importance[static_cast<std::size_t>(j)];
+    st->trees.push_back(std::move(b.tree));
+  }
+  state_ = std::move(st);  // only a complete fit replaces the previous one
+}
+
+namespace {
+
+// Calls fn(row) for every row of X in fixed blocks of rows spread over the threads.
+template <class Fn>
+void for_each_row(Index rows, int threads, Fn&& fn) {
+  const int blocks = static_cast<int>((rows + kRowBlock - 1) / kRowBlock);
+  detail::parallel_for(blocks, threads, [&](int b) {
+    const Index r0 = static_cast<Index>(b) * kRowBlock, r1 = std::min(rows, r0 + kRowBlock);
+    for (Index i = r0; i < r1; ++i) fn(i);
+  });
+}
+
+}  // namespace
+
+void RandomForest::check_input(const MatrixXd& X, const char* what) const {
+  if (!state_) throw InvalidArgument(std::string(what) + ": the model is not fitted");
+  if (X.cols() != state_->input_dim)
+    throw DataError(std::string(what) + ": X has " + std::to_string(X.cols()) + " columns, expected " +
+                    std::to_string(state_->input_dim));
+  check_finite(X, (std::string(what) + ": X").c_str());
+}
+
+MatrixXd RandomForest::tree_predictions(const MatrixXd& X) const {
+  check_input(X, "forest tree_predictions");
+  const auto& trees = state_->trees;
+  MatrixXd P(static_cast<Index>(trees.size()), X.rows());  // column i: every tree at row i
+  for_each_row(X.rows(), options_.threads, [&](Index i) {
+    for (std::size_t t = 0; t < trees.size(); ++t) P(static_cast<Index>(t), i) = trees[t].value[trees[t].leaf(X, i)];
+  });
+  return P;
+}
+
+Prediction RandomForest::predict(const MatrixXd& X) const {
+  check_input(X, "forest predict");
+  const auto& trees = state_->trees;
+  const Index m = X.rows();
+  const double T = static_cast<double>(trees.size());
+  Prediction p;
+  p.mean.resize(m);
+  p.epistemic_variance.resize(m);
+  p.aleatoric_variance.resize(m);
+  for_each_row(m, options_.threads, [&](Index i) {
+    thread_local std::vector<double> values;
+    values.resize(trees.size());
+    double sum = 0, within = 0;
+    for (std::size_t t = 0; t < trees.size(); ++t) {
+      const std::size_t leaf = trees[t].leaf(X, i);
+      values[t] = trees[t].value[leaf];
+      sum += values[t];
+      within += trees[t].leaf_variance[leaf];
+    }
+    const double mean = sum / T;
+    double between = 0;
+    for (double v : values) between += (v - mean) * (v - mean);
+    p.mean[i] = mean;
+    p.epistemic_variance[i] = between / T;
+    p.aleatoric_variance[i] = within / T;
+  });
+  p.variance = p.epistemic_variance + p.aleatoric_variance;
+  return p;
+}
+
+MatrixXd RandomForest::sample_joint(const MatrixXd& X, int n_samples, std::uint64_t seed) const {
+  check_input(X, "forest sample_joint");
+  if (n_samples < 0) throw InvalidArgument("forest sample_joint: n_samples must be >= 0");
+  const auto& trees = state_->trees;
+  Rng rng(seed);
+  std::vector<std::size_t> drawn(static_cast<std::size_t>(n_samples));
+  for (auto& t : drawn) t = static_cast<std::size_t>(uniform_index(rng, trees.size()));
+  MatrixXd S(n_samples, X.rows());
+  for_each_row(X.rows(), options_.threads, [&](Index i) {
+    for (int s = 0; s < n_samples; ++s) {
+      const Tree& tree = trees[drawn[static_cast<std::size_t>(s)]];
+      S(s, i) = tree.value[tree.leaf(X, i)];
+    }
+  });
+  return S;
+}
+
+VectorXd RandomForest::feature_importance() const {
+  if (!state_) throw InvalidArgument("forest feature_importance: the model is not fitted");
+  const double total = state_->importance.sum();
+  return total > 0 ? VectorXd(state_->importance / total) : VectorXd(VectorXd::Zero(state_->importance.size()));
+}
+
+void RandomForest::save(Archive& out) const {
+  if (!state_) throw InvalidArgument("forest save: the model is not fitted");
+  out.set_attr("kind", std::string("forest"));
+  out.set_attr("options", options_.to_json());
+  out.set_attr("seed", static_cast<std::int64_t>(seed_));
+  out.set_attr("input_dim", static_cast<std::int64_t>(state_->input_dim));
+  std::size_t nodes = 0;
+  for (const Tree& t : state_->trees) nodes += t.feature.size();
+  std::vector<std::int64_t> offsets{0}, feature, left;
+  feature.reserve(nodes);
+  left.reserve(nodes);
+  VectorXd value(static_cast<Index>(nodes)), leaf_variance(static_cast<Index>(nodes));
+  for (const Tree& t : state_->trees) {
+    const auto at = static_cast<Index>(feature.size()), size = static_cast<Index>(t.feature.size());
+    feature.insert(feature.end(), t.feature.begin(), t.feature.end());
+    left.insert(left.end(), t.left.begin(), t.left.end());
+    value.segment(at, size) = Eigen::Map<const VectorXd>(t.value.data(), size);
+    leaf_variance.segment(at, size) = Eigen::Map<const VectorXd>(t.leaf_variance.data(), size);
+    offsets.push_back(static_cast<std::int64_t>(feature.size()));
+  }
+  out.set("tree_offsets", std::move(offsets));
+  out.set("feature", std::move(feature));
+  out.set("left", std::move(left));
+  out.set("value", std::move(value));
+  out.set("leaf_variance", std::move(leaf_variance));
+  out.set("importance", state_->importance);
+}
+
+void RandomForest::load(const Archive& in) {
+  if (!in.has_attr("kind") || in.attr_string("kind") != "forest")
+    throw IOError("forest load: the archive group is not a random forest");
+  // Everything is read and checked before any member changes, so a bad file leaves *this as it was.
+  ForestOptions opts = ForestOptions::from_json(in.attr_string("options"));
+  const auto seed = static_cast<std::uint64_t>(in.attr_int("seed"));
+  auto st = std::make_unique<State>();
+  st->input_dim = static_cast<Index>(in.attr_int("input_dim"));
+  const auto& offsets = in.integers("tree_offsets");
+  const auto& feature = in.integers("feature");
+  const auto& left = in.integers("left");
+  const VectorXd& value = in.vector("value");
+  const VectorXd& leaf_variance = in.vector("leaf_variance");
+  st->importance = in.vector("importance");
+  const auto total = static_cast<std::int64_t>(feature.size());
+  if (st->input_dim < 1 || offsets.size() < 2 || offsets.front() != 0 || offsets.back() != total ||
+      static_cast<std::int64_t>(left.size()) != total || value.size() != total || leaf_variance.size() != total ||
+      st->importance.size() != st->input_dim)
+    throw IOError("forest load: inconsistent array sizes in the archive");
+  for (std::size_t t = 0; t + 1 < offsets.size(); ++t) {
+    const std::int64_t b = offsets[t], e = offsets[t + 1];
+    if (e <= b || e - b > (std::int64_t{1} << 31)) throw IOError("forest load: tree " + std::to_string(t) + " has a bad node count");
+    Tree tree;
+    for (std::int64_t k = b; k < e; ++k) {
+      const std::int64_t f = feature[static_cast<std::size_t>(k)];
+      const std::int64_t l = left[static_cast<std::size_t>(k)];
+      // Children after their parent and inside the tree, so a walk cannot loop or leave the arrays.
+      if (f >= st->input_dim || (f >= 0 && (l <= k - b || l + 1 >= e - b)))
+        throw IOError("forest load: tree " + std::to_string(t) + " node " + std::to_string(k - b) +
+                      " has an out-of-range column or child");
+      tree.feature.push_back(static_cast<std::int32_t>(f < 0 ? -1 : f));
+      tree.left.push_back(static_cast<std::int32_t>(f < 0 ? -1 : l));
+      tree.value.push_back(value[k]);
+      tree.leaf_variance.push_back(leaf_variance[k]);
+    }
+    st->trees.push_back(std::move(tree));
+  }
+  options_ = std::move(opts);
+  seed_ = seed;
+  state_ = std::move(st);
+}
+
+}  // namespace matopt
