@@ -199,6 +199,11 @@ RetrospectiveResult run_retrospective(const RetrospectivePool& pool, const Retro
   res.options = opt;
   const std::string model_options = retrospective_model_options(opt.model, opt.model_options);
   res.model_options = model_options;
+  try {
+    (void)make_surrogate(opt.model, model_options, 0);  // an unknown model or option fails before any work
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(std::string("bench campaign: ") + e.what());
+  }
   res.pool_size = n;
   const Eigen::MatrixXd Yo = oriented(pool);
   const auto m = Yo.cols();

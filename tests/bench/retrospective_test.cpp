@@ -97,6 +97,25 @@ TEST_CASE("retrospective campaigns: Top%, EF and AF follow their definitions", "
   const RetrospectiveResult again = run_retrospective(p, o);
   CHECK(again.bo == r.bo);
   CHECK(again.random == r.random);
+  // The surrogate is a choice: a random forest runs the same protocol, deterministically, with its own
+  // picks; an unknown model or bad options fail before any campaign runs.
+  RetrospectiveOptions forest = o;
+  forest.model = "forest";
+  forest.model_options = R"({"trees": 30})";
+  const RetrospectiveResult rf = run_retrospective(p, forest);
+  REQUIRE(rf.bo.size() == 2);
+  for (const auto& t : rf.bo) {
+    REQUIRE(t.size() == 12);
+    for (std::size_t i = 1; i < t.size(); ++i) CHECK(t[i] >= t[i - 1]);
+  }
+  CHECK(rf.random == r.random);  // random search does not depend on the model
+  CHECK(run_retrospective(p, forest).bo == rf.bo);
+  CHECK(rf.model_options == R"({"trees": 30})");  // no GP priors added to a forest's options
+  forest.model = "svm";
+  CHECK_THROWS_WITH(run_retrospective(p, forest), Catch::Contains("bench campaign") && Catch::Contains("forest"));
+  forest.model = "forest";
+  forest.model_options = R"({"trees": 0})";
+  CHECK_THROWS_AS(run_retrospective(p, forest), InvalidArgument);
   // Budget larger than the pool is refused.
   o.budget = 41;
   CHECK_THROWS_AS(run_retrospective(p, o), InvalidArgument);
