@@ -19,6 +19,7 @@
 #include "matopt/core/rng.hpp"
 #include "models/box_lbfgs.hpp"
 #include "core/parallel.hpp"
+#include "models/options_json.hpp"
 
 namespace matopt {
 
@@ -246,14 +247,7 @@ void GPOptions::validate() const {
 
 GPOptions GPOptions::from_json(const std::string& text) {
   GPOptions o;
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return o;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw InvalidArgument(std::string("GP options: invalid JSON: ") + e.what());
-  }
-  if (!j.is_object()) throw InvalidArgument("GP options: expected a JSON object, got '" + text + "'");
+  const nlohmann::json j = detail::parse_options_object(text, "GP options");
   static const char* kKeys =
       "kernel, restarts, max_iterations, optimize_subset, max_exact, large_n, threads, optimize, noise_prior, "
       "length_scale_prior, length_scales, "

@@ -12,6 +12,7 @@
 #include <numeric>
 
 #include "core/parallel.hpp"
+#include "models/options_json.hpp"
 #include "matopt/core/archive.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
@@ -236,14 +237,7 @@ struct RandomForest::State {
 
 ForestOptions ForestOptions::from_json(const std::string& text) {
   ForestOptions o;
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return o;
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw InvalidArgument(std::string("forest options: invalid JSON: ") + e.what());
-  }
-  if (!j.is_object()) throw InvalidArgument("forest options: expected a JSON object, got '" + text + "'");
+  const nlohmann::json j = detail::parse_options_object(text, "forest options");
   try {
     for (auto it = j.begin(); it != j.end(); ++it) {
       const std::string& key = it.key();

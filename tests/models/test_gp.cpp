@@ -7,11 +7,13 @@
 #include "matopt/core/archive.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/rng.hpp"
+#include "models/model_fixtures.hpp"
 #include "matopt/models/gaussian_process.hpp"
 
 using namespace matopt;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
+using matopt::test::noisy_sine;
 
 namespace {
 
@@ -29,17 +31,6 @@ GPOptions fixed_options(KernelType k, double l, double s2, double sn2) {
 // 1-D data whose standardization is the identity map onto {-1, +1} and y onto {+1, -1}.
 MatrixXd two_x() { return (MatrixXd(2, 1) << 0.0, 1.0).finished(); }
 VectorXd two_y() { return (VectorXd(2) << 3.0, 1.0).finished(); }  // mean 2, std 1
-
-void noisy_sine(int n, std::uint64_t seed, MatrixXd& X, VectorXd& y, double noise_sd) {
-  Rng rng(seed);
-  X.resize(n, 2);
-  y.resize(n);
-  for (int i = 0; i < n; ++i) {
-    X(i, 0) = 6.0 * uniform01(rng);
-    X(i, 1) = uniform01(rng);
-    y[i] = std::sin(X(i, 0)) + 0.5 * X(i, 1) + noise_sd * standard_normal(rng);
-  }
-}
 
 }  // namespace
 

@@ -11,11 +11,13 @@
 #include "matopt/core/archive.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/rng.hpp"
+#include "models/model_fixtures.hpp"
 #include "matopt/models/random_forest.hpp"
 
 using namespace matopt;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
+using matopt::test::noisy_sine;
 
 namespace {
 
@@ -49,17 +51,6 @@ ForestOptions small_forest(int trees) {
   o.trees = trees;
   o.threads = 1;
   return o;
-}
-
-void noisy_sine(int n, std::uint64_t seed, MatrixXd& X, VectorXd& y, double noise_sd) {
-  Rng rng(seed);
-  X.resize(n, 2);
-  y.resize(n);
-  for (int i = 0; i < n; ++i) {
-    X(i, 0) = 6.0 * uniform01(rng);
-    X(i, 1) = uniform01(rng);
-    y[i] = std::sin(X(i, 0)) + 0.5 * X(i, 1) + noise_sd * standard_normal(rng);
-  }
 }
 
 bool same(const VectorXd& a, const VectorXd& b) { return a.size() == b.size() && (a.array() == b.array()).all(); }

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+// Data shared by the surrogate tests (test_models).
+#pragma once
+
+#include <Eigen/Core>
+
+#include <cmath>
+#include <cstdint>
+
+#include "matopt/core/rng.hpp"
+
+namespace matopt::test {
+
+// n rows of x0 ~ U(0, 6), x1 ~ U(0, 1) and y = sin(x0) + 0.5·x1 + noise_sd·N(0, 1), from `seed`.
+inline void noisy_sine(int n, std::uint64_t seed, Eigen::MatrixXd& X, Eigen::VectorXd& y, double noise_sd) {
+  Rng rng(seed);
+  X.resize(n, 2);
+  y.resize(n);
+  for (int i = 0; i < n; ++i) {
+    X(i, 0) = 6.0 * uniform01(rng);
+    X(i, 1) = uniform01(rng);
+    y[i] = std::sin(X(i, 0)) + 0.5 * X(i, 1) + noise_sd * standard_normal(rng);
+  }
+}
+
+}  // namespace matopt::test
