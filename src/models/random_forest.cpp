@@ -401,17 +401,18 @@ Prediction RandomForest::predict(const MatrixXd& X) const {
 MatrixXd RandomForest::sample_joint(const MatrixXd& X, int n_samples, std::uint64_t seed) const {
   check_input(X, "forest sample_joint");
   if (n_samples < 0) throw InvalidArgument("forest sample_joint: n_samples must be >= 0");
-  const auto& trees = state_->trees;
+  // Gaussian with the trees' mean and covariance at the rows of X: f = μ + Σ_t z_t (f_t − μ) / √T,
+  // z ~ N(0, I). Drawing whole trees instead would never go beyond the training targets, so every
+  // improvement-based acquisition (qNEHVI, qEI) would be 0 everywhere.
+  const MatrixXd P = tree_predictions(X);  // T x m
+  const Eigen::RowVectorXd mean = P.colwise().mean();
+  const MatrixXd D = (P.rowwise() - mean) / std::sqrt(static_cast<double>(P.rows()));
   Rng rng(seed);
-  std::vector<std::size_t> drawn(static_cast<std::size_t>(n_samples));
-  for (auto& t : drawn) t = static_cast<std::size_t>(uniform_index(rng, trees.size()));
-  MatrixXd S(n_samples, X.rows());
-  for_each_row(X.rows(), options_.threads, [&](Index i) {
-    for (int s = 0; s < n_samples; ++s) {
-      const Tree& tree = trees[drawn[static_cast<std::size_t>(s)]];
-      S(s, i) = tree.value[tree.leaf(X, i)];
-    }
-  });
+  MatrixXd Z(n_samples, P.rows());
+  for (Index s = 0; s < Z.rows(); ++s)
+    for (Index t = 0; t < Z.cols(); ++t) Z(s, t) = standard_normal(rng);
+  MatrixXd S = Z * D;
+  S.rowwise() += mean;
   return S;
 }
 

@@ -334,57 +334,42 @@ TEST_CASE("Forest: constant targets predict the constant with no variance and no
   CHECK(f.sample_joint(Xt, 3, 1).isApproxToConstant(4.5, 1e-12));
 }
 
-TEST_CASE("Forest: joint samples are whole trees drawn uniformly", "[forest]") {
+TEST_CASE("Forest: joint samples are Gaussian with the trees' mean and covariance", "[forest]") {
   MatrixXd X, Xt;
   VectorXd y, yt;
   noisy_sine(30, 1, X, y, 0.2);
   noisy_sine(6, 2, Xt, yt, 0.0);
-  const int T = 50, ns = 2000;
+  const int T = 50, ns = 4000;
   RandomForest f(small_forest(T), 3);
   f.fit(X, y);
-  const MatrixXd t = f.tree_predictions(Xt);
   const MatrixXd S = f.sample_joint(Xt, ns, 123);
   REQUIRE(S.rows() == ns);
   REQUIRE(S.cols() == 6);
   CHECK(same(S, f.sample_joint(Xt, ns, 123)));
   CHECK(!same(MatrixXd(S.topRows(20)), f.sample_joint(Xt, 20, 124)));
+  CHECK(f.sample_joint(Xt, 0, 1).rows() == 0);
 
-  // Each sample is one tree's row; count the draws of each group of identical trees (its first tree).
-  std::vector<int> draws(T, 0);
-  std::vector<int> group(T, 0);  // trees whose row equals tree k's row, for the first tree k of a group
-  auto first_equal = [&](const Eigen::RowVectorXd& r) {
-    for (int k = 0; k < T; ++k)
-      if ((t.row(k).array() == r.array()).all()) return k;
-    return -1;
-  };
-  for (int k = 0; k < T; ++k) ++group[first_equal(t.row(k))];
-  bool all_rows_are_trees = true;
-  for (int s = 0; s < ns; ++s) {
-    const int k = first_equal(S.row(s));
-    if (k < 0) {
-      all_rows_are_trees = false;
-      continue;
-    }
-    ++draws[k];
-  }
-  REQUIRE(all_rows_are_trees);
-  for (int k = 0; k < T; ++k) {
-    if (group[k] == 0) continue;
-    // Binomial(ns, g/T): every group drawn, and within 5 standard deviations of its expected count.
-    const double pk = static_cast<double>(group[k]) / T;
-    const double expect = ns * pk, sd = std::sqrt(ns * pk * (1 - pk));
-    CAPTURE(k, group[k], draws[k]);
-    CHECK(draws[k] > 0);
-    CHECK(std::abs(draws[k] - expect) <= 5 * sd + 1e-9);
-  }
-
-  // The sample mean tends to the forest mean: its standard error is sqrt(epistemic / ns).
+  // The trees' covariance, by hand from tree_predictions (population normalization, 1/T).
+  const MatrixXd P = f.tree_predictions(Xt);
+  const Eigen::RowVectorXd mu = P.colwise().mean();
+  const MatrixXd C = (P.rowwise() - mu).transpose() * (P.rowwise() - mu) / T;
   const Prediction p = f.predict(Xt);
+  for (int j = 0; j < 6; ++j) CHECK(C(j, j) == Approx(p.epistemic_variance[j]).epsilon(1e-12));
+  // Sample moments: mean within 5 standard errors; covariance within 5 standard errors of a
+  // Gaussian sample covariance, sqrt((C_jk² + C_jj C_kk) / ns).
   const Eigen::RowVectorXd m = S.colwise().mean();
+  const MatrixXd Sc = (S.rowwise() - m).transpose() * (S.rowwise() - m) / ns;
   for (int j = 0; j < 6; ++j) {
     CAPTURE(j);
-    CHECK(m[j] == Approx(p.mean[j]).margin(5 * std::sqrt(p.epistemic_variance[j] / ns) + 1e-9));
+    CHECK(m[j] == Approx(mu[j]).margin(5 * std::sqrt(C(j, j) / ns) + 1e-12));
+    for (int k = 0; k < 6; ++k) {
+      CAPTURE(k);
+      CHECK(Sc(j, k) == Approx(C(j, k)).margin(5 * std::sqrt((C(j, k) * C(j, k) + C(j, j) * C(k, k)) / ns) + 1e-12));
+    }
   }
+  // Unlike whole trees, samples reach beyond every tree's prediction (what improvement needs).
+  const double lowest_tree = P.minCoeff();
+  CHECK(S.minCoeff() < lowest_tree);
 }
 
 TEST_CASE("Forest: a 0/1 target gives class probabilities", "[forest]") {

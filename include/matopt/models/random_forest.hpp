@@ -57,8 +57,10 @@ class RandomForest final : public Surrogate {
   void fit(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
            const Eigen::VectorXd& noise_variance = Eigen::VectorXd()) override;
   Prediction predict(const Eigen::MatrixXd& X) const override;
-  /// Each sample is one tree's prediction at every row, the tree drawn uniformly from `seed`: a joint
-  /// draw from the forest's distribution over functions (its sample mean tends to the forest mean).
+  /// Joint Gaussian samples with the trees' mean and covariance at the rows of X (the covariance of
+  /// the T tree predictions, so the marginal variance is the epistemic variance), reproducible from
+  /// `seed`. Unlike draws of whole trees they can go beyond the training targets, which is what
+  /// improvement-based acquisitions need.
   Eigen::MatrixXd sample_joint(const Eigen::MatrixXd& X, int n_samples, std::uint64_t seed) const override;
   void save(Archive& out) const override;
   void load(const Archive& in) override;
