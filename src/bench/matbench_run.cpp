@@ -79,6 +79,18 @@ std::string with_threads(const std::string& text, int threads) {
   return j.empty() ? std::string() : j.dump();
 }
 
+// The parts of a comma-separated option value, empty parts included (the caller says what is wrong).
+std::vector<std::string> split_at_commas(const std::string& text) {
+  std::vector<std::string> parts;
+  for (std::size_t pos = 0; pos <= text.size();) {
+    std::size_t end = text.find(',', pos);
+    if (end == std::string::npos) end = text.size();
+    parts.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return parts;
+}
+
 double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
 // P(label > 0.5) for a regression model of a 0/1 label predicting N(mean, sd²).
@@ -619,17 +631,13 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
     if (deep_ensemble_available(&why)) models.push_back("ensemble");
     else log_warn("--model auto without the deep ensemble (" + why + "): only the GP is a candidate");
   } else {
-    for (std::size_t pos = 0; pos <= options.model.size();) {
-      std::size_t end = options.model.find(',', pos);
-      if (end == std::string::npos) end = options.model.size();
-      const std::string m = options.model.substr(pos, end - pos);
+    for (const std::string& m : split_at_commas(options.model)) {
       if (m != "gp" && m != "ensemble" && m != "forest")
         throw InvalidArgument("unknown model '" + m + "' in '" + options.model +
                               "' (valid: gp, ensemble, forest, a comma-separated list of them, or auto)");
       if (std::find(models.begin(), models.end(), m) != models.end())
         throw InvalidArgument("model '" + m + "' is listed twice in '" + options.model + "'");
       models.push_back(m);
-      pos = end + 1;
     }
   }
   const bool uses_forest = std::find(models.begin(), models.end(), "forest") != models.end();
@@ -642,14 +650,9 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
   if (options.inner_folds == 0 && (models.size() > 1 || options.model == "auto" || options.transform == "auto"))
     throw InvalidArgument("--model auto, a list of models and --transform auto choose by inner cross-validation: "
                           "inner folds must be >= 2");
-  std::vector<std::string> feature_sets;
-  for (std::size_t pos = 0; pos <= options.features.size();) {
-    std::size_t end = options.features.find(',', pos);
-    if (end == std::string::npos) end = options.features.size();
-    feature_sets.push_back(options.features.substr(pos, end - pos));
-    if (feature_sets.back().empty()) throw InvalidArgument("features '" + options.features + "': empty feature set in the list");
-    pos = end + 1;
-  }
+  const std::vector<std::string> feature_sets = split_at_commas(options.features);
+  for (const std::string& fs : feature_sets)
+    if (fs.empty()) throw InvalidArgument("features '" + options.features + "': empty feature set in the list");
   if (options.inner_folds == 0 && (options.pool >= 2 || options.inner_refit))
     throw InvalidArgument(std::string(options.pool >= 2 ? "pooling candidates" : "refitting in inner CV") +
                           " needs inner cross-validation: inner folds must be >= 2");
