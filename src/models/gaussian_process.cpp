@@ -19,6 +19,7 @@
 #include "matopt/core/rng.hpp"
 #include "models/box_lbfgs.hpp"
 #include "core/parallel.hpp"
+#include "models/input_checks.hpp"
 #include "models/options_json.hpp"
 
 namespace matopt {
@@ -125,23 +126,8 @@ MatrixXd inverse_from_cholesky(const MatrixXd& LL) {
   return Kinv;
 }
 
-std::string format_number(double v) {
-  std::ostringstream os;
-  os.precision(4);
-  os << v;
-  return os.str();
-}
-
-void check_finite_matrix(const MatrixXd& X, const char* what) {
-  for (Index j = 0; j < X.cols(); ++j) {
-    for (Index i = 0; i < X.rows(); ++i) {
-      if (!std::isfinite(X(i, j))) {
-        throw DataError(std::string(what) + ": row " + std::to_string(i + 1) + ", column " + std::to_string(j + 1) +
-                        " is " + format_number(X(i, j)) + " (expected a finite number)");
-      }
-    }
-  }
-}
+using detail::check_finite_matrix;
+using detail::format_number;
 
 }  // namespace
 

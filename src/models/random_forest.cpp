@@ -12,6 +12,7 @@
 #include <numeric>
 
 #include "core/parallel.hpp"
+#include "models/input_checks.hpp"
 #include "models/options_json.hpp"
 #include "matopt/core/archive.hpp"
 #include "matopt/core/error.hpp"
@@ -216,14 +217,6 @@ BuildResult grow_tree(const Binned& B, const VectorXd& y, std::vector<Index> row
   return out;
 }
 
-void check_finite(const MatrixXd& X, const char* what) {
-  for (Index j = 0; j < X.cols(); ++j)
-    for (Index i = 0; i < X.rows(); ++i)
-      if (!std::isfinite(X(i, j)))
-        throw DataError(std::string(what) + ": row " + std::to_string(i + 1) + ", column " + std::to_string(j + 1) +
-                        " is not finite (expected a finite number)");
-}
-
 // Rows per block of parallel prediction work: fixed, so the arithmetic does not depend on threads.
 constexpr Index kRowBlock = 256;
 
@@ -309,10 +302,11 @@ void RandomForest::fit(const MatrixXd& X, const VectorXd& y, const VectorXd& noi
   if (X.cols() == 0) throw DataError("forest fit: X has no columns (expected at least 1)");
   // Node indices are int32 and a tree has fewer than 2n nodes.
   if (n > (Index{1} << 30)) throw InvalidArgument("forest fit: " + std::to_string(n) + " rows exceed the limit of 2^30");
-  check_finite(X, "forest fit: X");
+  detail::check_finite_matrix(X, "forest fit: X");
   for (Index i = 0; i < n; ++i)
     if (!std::isfinite(y[i]))
-      throw DataError("forest fit: y row " + std::to_string(i + 1) + " is not finite (expected a finite number)");
+      throw DataError("forest fit: y row " + std::to_string(i + 1) + " is " + detail::format_number(y[i]) +
+                      " (expected a finite number)");
   if (noise_variance.size()) log_debug("forest fit: known noise variances are not used by the trees");
 
   auto st = std::make_unique<State>();
@@ -355,7 +349,7 @@ void RandomForest::check_input(const MatrixXd& X, const char* what) const {
   if (X.cols() != state_->input_dim)
     throw DataError(std::string(what) + ": X has " + std::to_string(X.cols()) + " columns, expected " +
                     std::to_string(state_->input_dim));
-  check_finite(X, (std::string(what) + ": X").c_str());
+  detail::check_finite_matrix(X, (std::string(what) + ": X").c_str());
 }
 
 MatrixXd RandomForest::tree_predictions(const MatrixXd& X) const {
