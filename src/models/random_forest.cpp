@@ -94,8 +94,11 @@ struct BuildResult {
 };
 
 // Grows one tree on `rows` (indices into the training rows, repeated for bootstrap copies).
-BuildResult grow_tree(const Binned& B, const VectorXd& y, std::vector<Index> rows, const ForestOptions& o, Rng& rng) {
-  const Index d = static_cast<Index>(B.cuts.size());
+// With random splits (extremely randomized trees) the thresholds come from X itself and B is unused.
+BuildResult grow_tree(const MatrixXd& X, const Binned& B, const VectorXd& y, std::vector<Index> rows,
+                      const ForestOptions& o, Rng& rng) {
+  const Index d = X.cols();
+  const bool random_split = o.split == "random";
   const Index mtry = std::max<Index>(1, std::llround(o.max_features * static_cast<double>(d)));
   const Index min_leaf = o.min_samples_leaf;
   BuildResult out;
@@ -154,12 +157,43 @@ BuildResult grow_tree(const Binned& B, const VectorXd& y, std::vector<Index> row
     double best_gain = 1e-12 * ss;  // a split must remove a non-negligible part of the node's spread
     Index best_col = -1;
     int best_bin = -1;
+    double best_threshold = 0;
     const double base = dev_sum * dev_sum / static_cast<double>(count);
     Index varying = 0;
     for (Index s = 0; s < d && varying < mtry; ++s) {
       std::swap(order[static_cast<std::size_t>(s)],
                 order[static_cast<std::size_t>(s + static_cast<Index>(uniform_index(rng, static_cast<std::uint64_t>(d - s))))]);
       const Index col = order[static_cast<std::size_t>(s)];
+      if (random_split) {
+        const double* x = X.col(col).data();
+        double lo = x[rows[nd.begin]], hi = lo;
+        for (std::size_t i = nd.begin; i < nd.end; ++i) {
+          lo = std::min(lo, x[rows[i]]);
+          hi = std::max(hi, x[rows[i]]);
+        }
+        if (lo == hi) continue;
+        ++varying;
+        double threshold = lo + uniform01(rng) * (hi - lo);
+        if (!(threshold < hi)) threshold = lo;  // rounding up onto hi would leave the right side empty
+        Index left_count = 0;
+        double left_sum = 0;
+        for (std::size_t i = nd.begin; i < nd.end; ++i)
+          if (x[rows[i]] <= threshold) {
+            ++left_count;
+            left_sum += dev[i - nd.begin];
+          }
+        const Index right_count = count - left_count;
+        if (left_count < min_leaf || right_count < min_leaf) continue;
+        const double right_sum = dev_sum - left_sum;
+        const double gain = left_sum * left_sum / static_cast<double>(left_count) +
+                            right_sum * right_sum / static_cast<double>(right_count) - base;
+        if (gain > best_gain) {
+          best_gain = gain;
+          best_col = col;
+          best_threshold = threshold;
+        }
+        continue;
+      }
       const std::uint8_t* bins = B.column(col);
       touched.clear();
       for (std::size_t i = nd.begin; i < nd.end; ++i) {
@@ -195,15 +229,22 @@ BuildResult grow_tree(const Binned& B, const VectorXd& y, std::vector<Index> row
     }
     if (best_col < 0) continue;
 
-    const std::uint8_t* bins = B.column(best_col);
-    const auto mid = std::partition(rows.begin() + static_cast<std::ptrdiff_t>(nd.begin),
-                                    rows.begin() + static_cast<std::ptrdiff_t>(nd.end),
-                                    [&](Index r) { return bins[r] <= best_bin; });
+    const auto first = rows.begin() + static_cast<std::ptrdiff_t>(nd.begin);
+    const auto last = rows.begin() + static_cast<std::ptrdiff_t>(nd.end);
+    std::vector<Index>::iterator mid;
+    if (random_split) {
+      const double* x = X.col(best_col).data();
+      mid = std::partition(first, last, [&](Index r) { return x[r] <= best_threshold; });
+    } else {
+      const std::uint8_t* bins = B.column(best_col);
+      mid = std::partition(first, last, [&](Index r) { return bins[r] <= best_bin; });
+      best_threshold = B.cuts[static_cast<std::size_t>(best_col)][static_cast<std::size_t>(best_bin)];
+    }
     const auto split = static_cast<std::size_t>(mid - rows.begin());
     const std::size_t l = add_nodes(2);
     t.feature[k] = static_cast<std::int32_t>(best_col);
     t.left[k] = static_cast<std::int32_t>(l);
-    t.value[k] = B.cuts[static_cast<std::size_t>(best_col)][static_cast<std::size_t>(best_bin)];
+    t.value[k] = best_threshold;
     t.leaf_variance[k] = 0.0;
     out.importance[static_cast<std::size_t>(best_col)] += best_gain;
     // Right first so that the left child is grown next (depth-first, left to right).
@@ -241,10 +282,11 @@ ForestOptions ForestOptions::from_json(const std::string& text) {
       else if (key == "max_depth") o.max_depth = v.get<int>();
       else if (key == "max_bins") o.max_bins = v.get<int>();
       else if (key == "bootstrap") o.bootstrap = v.get<bool>();
+      else if (key == "split") o.split = v.get<std::string>();
       else if (key == "threads") o.threads = v.get<int>();
       else
         throw InvalidArgument("forest options: unknown key '" + key +
-                              "' (valid: trees, max_features, min_samples_leaf, max_depth, max_bins, bootstrap, threads)");
+                              "' (valid: trees, max_features, min_samples_leaf, max_depth, max_bins, bootstrap, split, threads)");
     }
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument(std::string("forest options: wrong value type: ") + e.what());
@@ -261,6 +303,7 @@ std::string ForestOptions::to_json() const {
   j["max_depth"] = max_depth;
   j["max_bins"] = max_bins;
   j["bootstrap"] = bootstrap;
+  j["split"] = split;
   j["threads"] = threads;
   return j.dump();
 }
@@ -274,6 +317,8 @@ void ForestOptions::validate() const {
   if (max_depth < 0) throw InvalidArgument("forest options: max_depth must be >= 0 (0 = unlimited), got " + std::to_string(max_depth));
   if (max_bins < 2 || max_bins > 256)
     throw InvalidArgument("forest options: max_bins must be in [2, 256], got " + std::to_string(max_bins));
+  if (split != "best" && split != "random")
+    throw InvalidArgument("forest options: split must be \"best\" or \"random\", got \"" + split + "\"");
   if (threads < 0) throw InvalidArgument("forest options: threads must be >= 0, got " + std::to_string(threads));
 }
 
@@ -311,7 +356,7 @@ void RandomForest::fit(const MatrixXd& X, const VectorXd& y, const VectorXd& noi
 
   auto st = std::make_unique<State>();
   st->input_dim = X.cols();
-  const Binned B = bin_columns(X, options_.max_bins, options_.threads);
+  const Binned B = options_.split == "random" ? Binned{} : bin_columns(X, options_.max_bins, options_.threads);
   std::vector<BuildResult> built(static_cast<std::size_t>(options_.trees));
   detail::parallel_for(options_.trees, options_.threads, [&](int t) {
     Rng rng(derive_seed(seed_, static_cast<std::uint64_t>(t)));
@@ -320,7 +365,7 @@ void RandomForest::fit(const MatrixXd& X, const VectorXd& y, const VectorXd& noi
       for (auto& r : rows) r = static_cast<Index>(uniform_index(rng, static_cast<std::uint64_t>(n)));
     else
       std::iota(rows.begin(), rows.end(), Index{0});
-    built[static_cast<std::size_t>(t)] = grow_tree(B, y, std::move(rows), options_, rng);
+    built[static_cast<std::size_t>(t)] = grow_tree(X, B, y, std::move(rows), options_, rng);
   });
   st->importance = VectorXd::Zero(X.cols());
   for (auto& b : built) {  // in tree order, so the sums do not depend on scheduling

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -479,17 +480,19 @@ TEST_CASE("Forest options: JSON round trip and validation", "[forest]") {
   CHECK(d.max_depth == 0);
   CHECK(d.max_bins == 256);
   CHECK(d.bootstrap);
+  CHECK(d.split == "best");
   CHECK(d.threads == 0);
 
   const ForestOptions o = ForestOptions::from_json(
       R"({"trees": 17, "max_features": 0.75, "min_samples_leaf": 3, "max_depth": 5, "max_bins": 32,
-          "bootstrap": false, "threads": 2})");
+          "bootstrap": false, "split": "random", "threads": 2})");
   CHECK(o.trees == 17);
   CHECK(o.max_features == 0.75);
   CHECK(o.min_samples_leaf == 3);
   CHECK(o.max_depth == 5);
   CHECK(o.max_bins == 32);
   CHECK_FALSE(o.bootstrap);
+  CHECK(o.split == "random");
   CHECK(o.threads == 2);
   const ForestOptions back = ForestOptions::from_json(o.to_json());
   CHECK(back.trees == 17);
@@ -498,6 +501,7 @@ TEST_CASE("Forest options: JSON round trip and validation", "[forest]") {
   CHECK(back.max_depth == 5);
   CHECK(back.max_bins == 32);
   CHECK_FALSE(back.bootstrap);
+  CHECK(back.split == "random");
   CHECK(back.threads == 2);
   CHECK(ForestOptions::from_json(d.to_json()).max_features == d.max_features);
 
@@ -519,6 +523,9 @@ TEST_CASE("Forest options: JSON round trip and validation", "[forest]") {
   CHECK_THROWS_AS(bad([](ForestOptions& b) { b.max_bins = 1; }).validate(), InvalidArgument);
   CHECK_THROWS_AS(bad([](ForestOptions& b) { b.max_bins = 257; }).validate(), InvalidArgument);
   CHECK_THROWS_WITH(bad([](ForestOptions& b) { b.max_bins = 1; }).validate(), Catch::Contains("max_bins"));
+  CHECK_THROWS_WITH(bad([](ForestOptions& b) { b.split = "Random"; }).validate(),
+                    Catch::Contains("split") && Catch::Contains("\"Random\""));
+  CHECK_THROWS_AS(ForestOptions::from_json(R"({"split": 1})"), InvalidArgument);
   CHECK_NOTHROW(bad([](ForestOptions& b) {
                   b.trees = 1;
                   b.max_features = 1.0;
@@ -638,4 +645,110 @@ TEST_CASE("Forest: a corrupt archive is an IOError and leaves the model as it wa
   bad[3] = std::nan("");
   CHECK_THROWS_AS(g.fit(X, bad), DataError);
   CHECK(same_prediction(g.predict(X), before));
+}
+
+namespace {
+
+ForestOptions extra_trees(int trees) {
+  ForestOptions o;
+  o.trees = trees;
+  o.split = "random";
+  o.bootstrap = false;
+  o.max_features = 1.0;
+  o.threads = 1;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("Extra trees: the mean between two points is the share of thresholds below it", "[forest]") {
+  // Rows x = 0 and x = 1 with y = 0 and 1. Every tree cuts once at t ~ U[0, 1) and predicts 1 at x
+  // exactly when t < x, so the forest mean at x in [0, 1) is the share of trees with t < x, which
+  // tends to x: linear interpolation, where CART puts a step at the midpoint. With T = 4000 trees the
+  // share's standard deviation is at most 0.008.
+  RandomForest et(extra_trees(4000), 3);
+  et.fit(col({0, 1}), vec({0, 1}));
+  const Prediction p = et.predict(col({0.0, 0.25, 0.5, 0.75, 1.0, -3.0, 4.0}));
+  CHECK(p.mean[0] == 0.0);  // t >= 0 = x: every tree sends x = 0 left
+  CHECK(p.mean[1] == Approx(0.25).margin(0.035));
+  CHECK(p.mean[2] == Approx(0.5).margin(0.035));
+  CHECK(p.mean[3] == Approx(0.75).margin(0.035));
+  CHECK(p.mean[4] == 1.0);  // t < 1 = x: every tree sends x = 1 right
+  CHECK(p.mean[5] == 0.0);
+  CHECK(p.mean[6] == 1.0);
+  // Each tree predicts 0 or 1, so the variance between trees is m (1 - m); leaves are pure.
+  for (int i = 0; i < 7; ++i) {
+    CAPTURE(i);
+    CHECK(p.epistemic_variance[i] == Approx(p.mean[i] * (1 - p.mean[i])).margin(1e-12));
+    CHECK(p.aleatoric_variance[i] == 0.0);
+  }
+  // Each tree's threshold lies in [0, 1), so every tree predicts the training rows exactly.
+  const MatrixXd t = et.tree_predictions(col({0.0, 1.0}));
+  CHECK((t.col(0).array() == 0.0).all());
+  CHECK((t.col(1).array() == 1.0).all());
+
+  RandomForest cart(single_tree(), 3);
+  cart.fit(col({0, 1}), vec({0, 1}));
+  CHECK(cart.predict(col({0.25})).mean[0] == 0.0);
+  CHECK(cart.predict(col({0.75})).mean[0] == 1.0);
+}
+
+TEST_CASE("Extra trees: grown on every row they fit the training targets; seeded and thread-invariant", "[forest]") {
+  MatrixXd X, Xt;
+  VectorXd y, yt;
+  noisy_sine(40, 4, X, y, 0.2);
+  noisy_sine(30, 5, Xt, yt, 0.0);
+  ForestOptions o1 = extra_trees(25);
+  ForestOptions o3 = o1;
+  o3.threads = 3;
+  RandomForest a(o1, 5), b(o3, 5), other(o1, 6);
+  a.fit(X, y);
+  b.fit(X, y);
+  other.fit(X, y);
+  // Distinct inputs and fully grown trees: every leaf is one row, so each tree reproduces y.
+  const Prediction fit = a.predict(X);
+  CHECK((fit.mean - y).cwiseAbs().maxCoeff() < 1e-12);
+  CHECK(fit.epistemic_variance.maxCoeff() < 1e-20);
+  CHECK(fit.aleatoric_variance.maxCoeff() == 0.0);
+
+  const Prediction pa = a.predict(Xt);
+  CHECK(same_prediction(pa, b.predict(Xt)));
+  CHECK(same(a.feature_importance(), b.feature_importance()));
+  CHECK((pa.mean.array() != other.predict(Xt).mean.array()).any());
+  CHECK(pa.epistemic_variance.minCoeff() > 0.0);  // away from the rows the trees disagree
+
+  // The options, random split included, survive save/load.
+  Archive ar;
+  a.save(ar);
+  RandomForest loaded;
+  loaded.load(ar);
+  CHECK(loaded.options().split == "random");
+  CHECK(same_prediction(pa, loaded.predict(Xt)));
+}
+
+TEST_CASE("Extra trees: min_samples_leaf and max_depth hold with random thresholds", "[forest]") {
+  MatrixXd X, Xt;
+  VectorXd y, yt;
+  noisy_sine(60, 3, X, y, 0.1);
+  ForestOptions o = extra_trees(1);
+  o.min_samples_leaf = 7;
+  RandomForest leafy(o, 2);
+  leafy.fit(X, y);
+  // Every leaf holds >= 7 of the 60 rows, so a single tree has at most 8 distinct leaf values.
+  const VectorXd m = leafy.predict(X).mean;
+  std::vector<double> distinct(m.data(), m.data() + m.size());
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  CHECK(distinct.size() <= 8);
+  CHECK(distinct.size() >= 2);
+
+  o.min_samples_leaf = 1;
+  o.max_depth = 1;
+  RandomForest stump(o, 2);
+  stump.fit(X, y);
+  const VectorXd s = stump.predict(X).mean;
+  std::vector<double> two(s.data(), s.data() + s.size());
+  std::sort(two.begin(), two.end());
+  two.erase(std::unique(two.begin(), two.end()), two.end());
+  CHECK(two.size() == 2);
 }

@@ -6,7 +6,8 @@
 /// The predictive distribution follows the law of total variance over the trees (Hutter et al. 2014):
 /// epistemic variance = variance of the trees' predictions, aleatoric = mean within-leaf variance.
 /// On a 0/1 label the mean is the classification forest's P(y = 1) (variance reduction on 0/1
-/// labels is Gini impurity reduction).
+/// labels is Gini impurity reduction). With split = "random" it is an extremely randomized trees
+/// ensemble (Geurts et al. 2006) instead.
 #pragma once
 
 #include <Eigen/Core>
@@ -35,6 +36,12 @@ struct ForestOptions {
   int max_bins = 256;
   /// Each tree is trained on a bootstrap sample of the rows (false: on every row).
   bool bootstrap = true;
+  /// How a split point is chosen on each column tried: "best" (CART: the best cut among the bins)
+  /// or "random" (extremely randomized trees, Geurts et al. 2006: one threshold drawn uniformly
+  /// between the node's smallest and largest value of the column; the best of those columns wins).
+  /// Random splits need no bins and give smoother means and uncertainties; they are usually paired
+  /// with bootstrap = false.
+  std::string split = "best";
   /// Threads over trees; 0 = hardware concurrency. Results do not depend on it.
   int threads = 0;
 
