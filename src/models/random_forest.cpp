@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: MIT
 // Random-forest regression. Each column is cut once into quantile bins (at most 256, so a bin index is
 // one byte); a node's best split on a column is then found from a histogram of its rows over the
-// bins, O(rows) instead of the O(rows log rows) of sorting at every node. Trees are built
-// independently from their own seeds, so the forest does not depend on the thread count.
+// bins, O(rows) instead of the O(rows log rows) of sorting at every node. With random splits
+// (extremely randomized trees) a column's one threshold is drawn from the node's range and no bins
+// are made. Trees are built independently from their own seeds, so the forest does not depend on
+// the thread count.
 #include "matopt/models/random_forest.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "core/parallel.hpp"
@@ -154,7 +157,10 @@ BuildResult grow_tree(const MatrixXd& X, const Binned& B, const VectorXd& y, std
     if (count < 2 * min_leaf || (o.max_depth > 0 && nd.depth >= o.max_depth) || ymin == ymax) continue;
 
     // Best split over up to mtry columns that vary within the node, drawn without replacement.
-    double best_gain = 1e-12 * ss;  // a split must remove a non-negligible part of the node's spread
+    // A best cut must remove a non-negligible part of the node's spread. A random cut need not: as
+    // in Geurts et al., a node with differing targets splits whenever some column varies in it (one
+    // draw per column often removes nothing on few-valued targets such as 0/1 labels).
+    double best_gain = random_split ? -std::numeric_limits<double>::infinity() : 1e-12 * ss;
     Index best_col = -1;
     int best_bin = -1;
     double best_threshold = 0;
@@ -173,8 +179,10 @@ BuildResult grow_tree(const MatrixXd& X, const Binned& B, const VectorXd& y, std
         }
         if (lo == hi) continue;
         ++varying;
-        double threshold = lo + uniform01(rng) * (hi - lo);
-        if (!(threshold < hi)) threshold = lo;  // rounding up onto hi would leave the right side empty
+        // std::lerp cannot overflow when lo and hi have opposite signs; rounding onto hi would leave
+        // the right side empty, so such a draw takes the last representable cut below hi.
+        double threshold = std::lerp(lo, hi, uniform01(rng));
+        if (!(threshold < hi)) threshold = std::nextafter(hi, lo);
         Index left_count = 0;
         double left_sum = 0;
         for (std::size_t i = nd.begin; i < nd.end; ++i)
@@ -246,7 +254,7 @@ BuildResult grow_tree(const MatrixXd& X, const Binned& B, const VectorXd& y, std
     t.left[k] = static_cast<std::int32_t>(l);
     t.value[k] = best_threshold;
     t.leaf_variance[k] = 0.0;
-    out.importance[static_cast<std::size_t>(best_col)] += best_gain;
+    out.importance[static_cast<std::size_t>(best_col)] += std::max(best_gain, 0.0);
     // Right first so that the left child is grown next (depth-first, left to right).
     stack.push_back({l + 1, split, nd.end, nd.depth + 1});
     stack.push_back({l, nd.begin, split, nd.depth + 1});
@@ -303,7 +311,7 @@ std::string ForestOptions::to_json() const {
   j["max_depth"] = max_depth;
   j["max_bins"] = max_bins;
   j["bootstrap"] = bootstrap;
-  j["split"] = split;
+  if (split != "best") j["split"] = split;  // omitted for CART forests, so that 0.6 still reads their files
   j["threads"] = threads;
   return j.dump();
 }

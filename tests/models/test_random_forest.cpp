@@ -7,6 +7,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "matopt/core/archive.hpp"
@@ -504,6 +505,8 @@ TEST_CASE("Forest options: JSON round trip and validation", "[forest]") {
   CHECK(back.split == "random");
   CHECK(back.threads == 2);
   CHECK(ForestOptions::from_json(d.to_json()).max_features == d.max_features);
+  // The default split is not written, so files of CART forests stay readable by matopt 0.6.
+  CHECK(d.to_json().find("split") == std::string::npos);
 
   CHECK_THROWS_AS(ForestOptions::from_json(R"({"tress": 10})"), InvalidArgument);
   CHECK_THROWS_WITH(ForestOptions::from_json(R"({"tress": 10})"),
@@ -751,4 +754,58 @@ TEST_CASE("Extra trees: min_samples_leaf and max_depth hold with random threshol
   std::sort(two.begin(), two.end());
   two.erase(std::unique(two.begin(), two.end()), two.end());
   CHECK(two.size() == 2);
+}
+
+TEST_CASE("Extra trees: 0/1 labels are split to pure leaves even where a random cut removes nothing", "[forest]") {
+  // y = 1 at every third row of x = 0..29. A single random cut often removes no variance here (e.g.
+  // {0, 1} | {1, 0}); the node must still split, as in Geurts et al., so that fully grown trees end
+  // in pure leaves and reproduce the labels exactly.
+  MatrixXd X(30, 1);
+  VectorXd y(30);
+  for (int i = 0; i < 30; ++i) {
+    X(i, 0) = i;
+    y[i] = i % 3 == 0 ? 1.0 : 0.0;
+  }
+  RandomForest f(extra_trees(50), 4);
+  f.fit(X, y);
+  const MatrixXd t = f.tree_predictions(X);
+  for (int i = 0; i < 30; ++i) {
+    CAPTURE(i);
+    CHECK((t.col(i).array() == y[i]).all());
+  }
+  CHECK(f.predict(X).aleatoric_variance.maxCoeff() == 0.0);
+}
+
+TEST_CASE("Extra trees: thresholds stay uniform on a column spanning the largest doubles", "[forest]") {
+  // x = ±1e308: hi − lo overflows, so lo + u (hi − lo) would be infinite for every draw. Each tree's
+  // one cut must still be uniform over the range, so the mean interpolates linearly, as for [0, 1].
+  RandomForest f(extra_trees(4000), 8);
+  f.fit(col({-1e308, 1e308}), vec({0, 1}));
+  const Prediction p = f.predict(col({-5e307, 0.0, 5e307, -1e308, 1e308}));
+  CHECK(p.mean[0] == Approx(0.25).margin(0.035));
+  CHECK(p.mean[1] == Approx(0.5).margin(0.035));
+  CHECK(p.mean[2] == Approx(0.75).margin(0.035));
+  CHECK(p.mean[3] == 0.0);
+  CHECK(p.mean[4] == 1.0);
+}
+
+TEST_CASE("Extra trees: bins play no part in random splits", "[forest]") {
+  MatrixXd X, Xt;
+  VectorXd y, yt;
+  noisy_sine(50, 6, X, y, 0.2);
+  noisy_sine(20, 7, Xt, yt, 0.0);
+  ForestOptions coarse = extra_trees(20), fine = extra_trees(20);
+  coarse.max_bins = 2;
+  fine.max_bins = 256;
+  RandomForest a(coarse, 1), b(fine, 1);
+  a.fit(X, y);
+  b.fit(X, y);
+  CHECK(same_prediction(a.predict(Xt), b.predict(Xt)));
+  // ... whereas CART with two bins per column is a different, coarser forest.
+  ForestOptions cart = fine;
+  cart.split = "best";
+  cart.max_bins = 2;
+  RandomForest c(cart, 1);
+  c.fit(X, y);
+  CHECK((c.predict(Xt).mean.array() != b.predict(Xt).mean.array()).any());
 }

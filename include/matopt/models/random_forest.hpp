@@ -32,7 +32,7 @@ struct ForestOptions {
   int max_depth = 0;
   /// Each column is cut into at most this many bins before training (2 to 256), the cuts evenly
   /// spaced among its distinct values; columns with no more distinct values keep one bin per value,
-  /// so their splits are exact.
+  /// so their splits are exact. Unused with split = "random".
   int max_bins = 256;
   /// Each tree is trained on a bootstrap sample of the rows (false: on every row).
   bool bootstrap = true;
@@ -40,7 +40,9 @@ struct ForestOptions {
   /// or "random" (extremely randomized trees, Geurts et al. 2006: one threshold drawn uniformly
   /// between the node's smallest and largest value of the column; the best of those columns wins).
   /// Random splits need no bins and give smoother means and uncertainties; they are usually paired
-  /// with bootstrap = false.
+  /// with bootstrap = false and max_features = 1. A random cut that would leave fewer than
+  /// min_samples_leaf rows on a side is not redrawn (as in scikit-learn), so min_samples_leaf > 1
+  /// also stops some nodes early.
   std::string split = "best";
   /// Threads over trees; 0 = hardware concurrency. Results do not depend on it.
   int threads = 0;
