@@ -165,6 +165,12 @@ BuildResult grow_tree(const MatrixXd& X, const Binned& B, const VectorXd& y, std
     int best_bin = -1;
     double best_threshold = 0;
     const double base = dev_sum * dev_sum / static_cast<double>(count);
+    // Sum-of-squares reduction of the split sending left_count rows with deviation sum left_sum left.
+    auto gain_of = [&](Index left_count, double left_sum) {
+      const double right_sum = dev_sum - left_sum;
+      return left_sum * left_sum / static_cast<double>(left_count) +
+             right_sum * right_sum / static_cast<double>(count - left_count) - base;
+    };
     Index varying = 0;
     for (Index s = 0; s < d && varying < mtry; ++s) {
       std::swap(order[static_cast<std::size_t>(s)],
@@ -190,11 +196,8 @@ BuildResult grow_tree(const MatrixXd& X, const Binned& B, const VectorXd& y, std
             ++left_count;
             left_sum += dev[i - nd.begin];
           }
-        const Index right_count = count - left_count;
-        if (left_count < min_leaf || right_count < min_leaf) continue;
-        const double right_sum = dev_sum - left_sum;
-        const double gain = left_sum * left_sum / static_cast<double>(left_count) +
-                            right_sum * right_sum / static_cast<double>(right_count) - base;
+        if (left_count < min_leaf || count - left_count < min_leaf) continue;
+        const double gain = gain_of(left_count, left_sum);
         if (gain > best_gain) {
           best_gain = gain;
           best_col = col;
@@ -217,12 +220,9 @@ BuildResult grow_tree(const MatrixXd& X, const Binned& B, const VectorXd& y, std
         for (std::size_t j = 0; j + 1 < touched.size(); ++j) {
           left_count += hist_count[static_cast<std::size_t>(touched[j])];
           left_sum += hist_sum[static_cast<std::size_t>(touched[j])];
-          const Index right_count = count - left_count;
           if (left_count < min_leaf) continue;
-          if (right_count < min_leaf) break;
-          const double right_sum = dev_sum - left_sum;
-          const double gain = left_sum * left_sum / static_cast<double>(left_count) +
-                              right_sum * right_sum / static_cast<double>(right_count) - base;
+          if (count - left_count < min_leaf) break;
+          const double gain = gain_of(left_count, left_sum);
           if (gain > best_gain) {
             best_gain = gain;
             best_col = col;

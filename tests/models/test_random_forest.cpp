@@ -60,6 +60,16 @@ bool same(const MatrixXd& a, const MatrixXd& b) {
   return a.rows() == b.rows() && a.cols() == b.cols() && (a.array() == b.array()).all();
 }
 
+// x = 0..29 with the label y = 1 at every third row (a positive rate of 1/3).
+void every_third_positive(MatrixXd& X, VectorXd& y) {
+  X.resize(30, 1);
+  y.resize(30);
+  for (int i = 0; i < 30; ++i) {
+    X(i, 0) = i;
+    y[i] = i % 3 == 0 ? 1.0 : 0.0;
+  }
+}
+
 bool same_prediction(const Prediction& a, const Prediction& b) {
   return same(a.mean, b.mean) && same(a.variance, b.variance) && same(a.epistemic_variance, b.epistemic_variance) &&
          same(a.aleatoric_variance, b.aleatoric_variance);
@@ -579,12 +589,9 @@ TEST_CASE("Forest bad input: clear errors", "[forest]") {
 TEST_CASE("Forest: a 0/1 label with a positive rate of 1/3 keeps every leaf and mean within [0, 1]", "[forest]") {
   // Mean 1/3 is not exact in binary; leaf values are taken from the leaf's own targets, so a pure
   // leaf is exactly 0 or 1 and no average of them leaves [0, 1].
-  MatrixXd X(30, 1);
-  VectorXd y(30);
-  for (int i = 0; i < 30; ++i) {
-    X(i, 0) = i;
-    y[i] = i % 3 == 0 ? 1.0 : 0.0;
-  }
+  MatrixXd X;
+  VectorXd y;
+  every_third_positive(X, y);
   RandomForest f(small_forest(25), 4);
   f.fit(X, y);
   const MatrixXd P = f.tree_predictions(X);
@@ -760,12 +767,9 @@ TEST_CASE("Extra trees: 0/1 labels are split to pure leaves even where a random 
   // y = 1 at every third row of x = 0..29. A single random cut often removes no variance here (e.g.
   // {0, 1} | {1, 0}); the node must still split, as in Geurts et al., so that fully grown trees end
   // in pure leaves and reproduce the labels exactly.
-  MatrixXd X(30, 1);
-  VectorXd y(30);
-  for (int i = 0; i < 30; ++i) {
-    X(i, 0) = i;
-    y[i] = i % 3 == 0 ? 1.0 : 0.0;
-  }
+  MatrixXd X;
+  VectorXd y;
+  every_third_positive(X, y);
   RandomForest f(extra_trees(50), 4);
   f.fit(X, y);
   const MatrixXd t = f.tree_predictions(X);
