@@ -185,6 +185,13 @@ Eigen::VectorXd forward(const Eigen::VectorXd& y, const std::string& transform) 
   return y;
 }
 
+// Scores and PIT intervals need a positive scale, but a forest grown on every row predicts a spread of
+// exactly 0 at a row that repeats a training row (duplicate compositions, common in mp_e_form). The
+// floor lies far below any real spread, so it changes nothing else.
+Eigen::VectorXd floor_scale(const Eigen::VectorXd& scale, const Eigen::VectorXd& loc) {
+  return scale.cwiseMax((1e-12 * (1.0 + loc.cwiseAbs().array())).matrix());
+}
+
 // A model's prediction of the (transformed) target as a Pred. For classification, `label_regression`
 // says whether the model is a regression of the 0/1 label whose predictive distribution gives
 // P(label > ½) (the GP) rather than a model whose mean already is P(y = 1) (the deep ensemble's
@@ -205,7 +212,7 @@ Pred backward(const Prediction& p, const std::string& transform, MatbenchTaskTyp
     return out;
   }
   out.loc = p.mean;
-  out.scale = sd;
+  out.scale = floor_scale(sd, p.mean);
   out.log_space = transform == "log1p";
   summarize(out);
   return out;
@@ -299,7 +306,7 @@ Pred predict_candidate(const Fitted& f, const Candidate& c, const Eigen::MatrixX
     out.margin = 0.5 * (out.margin.array() + (p_class.array() - 0.5)).matrix();
   }
   out.loc = pos.mean;
-  out.scale = pos.std();
+  out.scale = floor_scale(pos.std(), pos.mean);
   out.log_space = true;
   summarize(out);
   return out;
@@ -563,7 +570,7 @@ MatbenchFoldResult run_fold(const FoldContext& ctx, const Dataset& data, const E
         std::tie(res.gate_calibration_a, res.gate_calibration_b) = fit_platt(ip.margin, positive);
       }
       auto recalibrate = [&](Pred& q) {
-        q.scale = (a * q.scale.array() + b).cwiseMax(1e-12 * (1.0 + q.loc.cwiseAbs().array())).matrix();
+        q.scale = floor_scale((a * q.scale.array() + b).matrix(), q.loc);
         if (gate) q.p_pos = platt(res.gate_calibration_a, res.gate_calibration_b, q.margin);
       };
       recalibrate(p);

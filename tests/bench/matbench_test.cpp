@@ -915,3 +915,38 @@ TEST_CASE("a random forest is a candidate beside the GP; alone its predictions a
   opt.forest_options = R"({"trees":41})";
   REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument, Contains("forest_options"));
 }
+
+TEST_CASE("a forest grown on every row scores test rows that repeat a training row (zero spread)", "[matbench]") {
+  // Every composition twice, with the same target, the two copies in different folds: extremely
+  // randomized trees on every row predict each test row exactly, with a spread of exactly 0, which
+  // the scores (NLL, PIT intervals) cannot take as it is.
+  const Dataset base = ternary_dataset(false);
+  const std::size_t n = base.rows();
+  std::vector<std::size_t> twice(2 * n);
+  for (std::size_t i = 0; i < 2 * n; ++i) twice[i] = i % n;
+  const Dataset data = base.subset(twice);
+  MatbenchFolds folds;
+  folds.n = 2 * n;
+  folds.test.resize(2);
+  for (std::size_t i = 0; i < 2 * n; ++i) folds.test[(i + i / n) % 2].push_back(i);
+  MatbenchOptions opt;
+  opt.features = "fractions";
+  opt.model = "forest";
+  opt.forest_options = R"({"trees":20,"split":"random","bootstrap":false,"max_features":1.0})";
+  opt.inner_folds = 0;
+  opt.folds = {0};
+  const MatbenchFoldResult r = run_matbench(data, "y", folds, opt).folds.at(0);
+  REQUIRE(r.std.size() == static_cast<Eigen::Index>(n));
+  for (Eigen::Index i = 0; i < r.std.size(); ++i) {
+    CAPTURE(i);
+    CHECK(r.std[i] > 0.0);
+    CHECK(r.std[i] <= 1e-12 * (1.0 + std::abs(r.mean[i])));
+  }
+  CHECK(r.metrics.at("mae") < 1e-12);
+  CHECK(std::isfinite(r.metrics.at("nll")));
+  // With inner CV the recalibrated spread is floored the same way.
+  opt.inner_folds = 2;
+  const MatbenchFoldResult cal = run_matbench(data, "y", folds, opt).folds.at(0);
+  CHECK(cal.metrics.at("mae") < 1e-12);
+  CHECK((cal.std.array() > 0.0).all());
+}
