@@ -201,7 +201,9 @@ void register_bench_matbench(CLI::App& bench, Context& ctx) {
       ->capture_default_str();
   cmd->add_option("--gp-options", args->gp_options, "GP options as JSON (see docs/models.md)");
   cmd->add_option("--ensemble-options", args->ensemble_options, "Deep-ensemble options as JSON");
-  cmd->add_option("--forest-options", args->forest_options, "Random-forest options as JSON (see docs/models.md)");
+  cmd->add_option("--forest-options", args->forest_options,
+                  "Random-forest options as JSON (see docs/models.md); extremely randomized trees: "
+                  "{\"split\":\"random\",\"bootstrap\":false,\"max_features\":1}");
   cmd->add_option("--inner-folds", args->inner_folds,
                   "Inner CV folds on each training fold (model choice, σ recalibration); 0 = off")
       ->capture_default_str();
