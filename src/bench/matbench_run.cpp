@@ -187,7 +187,7 @@ Eigen::VectorXd forward(const Eigen::VectorXd& y, const std::string& transform) 
 
 // Scores and PIT intervals need a positive scale, but a forest grown on every row predicts a spread of
 // exactly 0 at a row that repeats a training row (duplicate compositions, common in mp_e_form). The
-// floor lies far below any real spread, so it changes nothing else.
+// floor lies far below any real spread, so it moves no printed figure.
 Eigen::VectorXd floor_scale(const Eigen::VectorXd& scale, const Eigen::VectorXd& loc) {
   return scale.cwiseMax((1e-12 * (1.0 + loc.cwiseAbs().array())).matrix());
 }

@@ -48,6 +48,21 @@ ForestOptions single_tree() {
   return o;
 }
 
+// Extremely randomized trees in their usual setting: every row, every column tried, fully grown.
+ForestOptions extra_trees(int trees) {
+  ForestOptions o = single_tree();
+  o.trees = trees;
+  o.split = "random";
+  return o;
+}
+
+// Distinct values of v, e.g. the leaves a single tree's predictions come from.
+std::size_t count_distinct(const VectorXd& v) {
+  std::vector<double> d(v.data(), v.data() + v.size());
+  std::sort(d.begin(), d.end());
+  return static_cast<std::size_t>(std::unique(d.begin(), d.end()) - d.begin());
+}
+
 ForestOptions small_forest(int trees) {
   ForestOptions o;
   o.trees = trees;
@@ -657,20 +672,6 @@ TEST_CASE("Forest: a corrupt archive is an IOError and leaves the model as it wa
   CHECK(same_prediction(g.predict(X), before));
 }
 
-namespace {
-
-ForestOptions extra_trees(int trees) {
-  ForestOptions o;
-  o.trees = trees;
-  o.split = "random";
-  o.bootstrap = false;
-  o.max_features = 1.0;
-  o.threads = 1;
-  return o;
-}
-
-}  // namespace
-
 TEST_CASE("Extra trees: the mean between two points is the share of thresholds below it", "[forest]") {
   // Rows x = 0 and x = 1 with y = 0 and 1. Every tree cuts once at t ~ U[0, 1) and predicts 1 at x
   // exactly when t < x, so the forest mean at x in [0, 1) is the share of trees with t < x, which
@@ -737,30 +738,23 @@ TEST_CASE("Extra trees: grown on every row they fit the training targets; seeded
 }
 
 TEST_CASE("Extra trees: min_samples_leaf and max_depth hold with random thresholds", "[forest]") {
-  MatrixXd X, Xt;
-  VectorXd y, yt;
+  MatrixXd X;
+  VectorXd y;
   noisy_sine(60, 3, X, y, 0.1);
   ForestOptions o = extra_trees(1);
   o.min_samples_leaf = 7;
   RandomForest leafy(o, 2);
   leafy.fit(X, y);
   // Every leaf holds >= 7 of the 60 rows, so a single tree has at most 8 distinct leaf values.
-  const VectorXd m = leafy.predict(X).mean;
-  std::vector<double> distinct(m.data(), m.data() + m.size());
-  std::sort(distinct.begin(), distinct.end());
-  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-  CHECK(distinct.size() <= 8);
-  CHECK(distinct.size() >= 2);
+  const std::size_t leaves = count_distinct(leafy.predict(X).mean);
+  CHECK(leaves <= 8);
+  CHECK(leaves >= 2);
 
   o.min_samples_leaf = 1;
   o.max_depth = 1;
   RandomForest stump(o, 2);
   stump.fit(X, y);
-  const VectorXd s = stump.predict(X).mean;
-  std::vector<double> two(s.data(), s.data() + s.size());
-  std::sort(two.begin(), two.end());
-  two.erase(std::unique(two.begin(), two.end()), two.end());
-  CHECK(two.size() == 2);
+  CHECK(count_distinct(stump.predict(X).mean) == 2);
 }
 
 TEST_CASE("Extra trees: 0/1 labels are split to pure leaves even where a random cut removes nothing", "[forest]") {

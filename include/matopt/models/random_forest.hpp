@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /// @file
 /// @brief Random-forest regression (Eigen only): bootstrapped, fully grown variance-reduction trees
-/// with per-split feature subsampling (Breiman 2001), split on at most 256 bins per input column
-/// (exact CART splits for columns with no more distinct values than bins).
+/// with per-split feature subsampling (Breiman 2001); with split = "best", split on at most 256 bins
+/// per input column (exact CART splits for columns with no more distinct values than bins).
 /// The predictive distribution follows the law of total variance over the trees (Hutter et al. 2014):
 /// epistemic variance = variance of the trees' predictions, aleatoric = mean within-leaf variance.
 /// On a 0/1 label the mean is the classification forest's P(y = 1) (variance reduction on 0/1
