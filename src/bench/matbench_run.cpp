@@ -79,6 +79,15 @@ std::string with_threads(const std::string& text, int threads) {
   return j.empty() ? std::string() : j.dump();
 }
 
+// The JSON options text without `key` (unchanged when it has none).
+std::string without_key(const std::string& text, const char* key) {
+  if (text.empty()) return text;
+  Json j = Json::parse(text);
+  if (!j.is_object() || !j.contains(key)) return text;
+  j.erase(key);
+  return j.empty() ? std::string() : j.dump();
+}
+
 // The parts of a comma-separated option value, empty parts included (the caller says what is wrong).
 std::vector<std::string> split_at_commas(const std::string& text) {
   std::vector<std::string> parts;
@@ -171,6 +180,9 @@ struct FoldContext {
   const MatbenchOptions& options;
   MatbenchTaskType type;
   std::string gp_json, ensemble_json, forest_json;
+  // Forests fitted to a 0/1 label (classification, the hurdle's gate) leave out `trim`, so that their
+  // mean stays the class frequency this runner treats as a probability.
+  std::string forest_label_json;
   std::vector<std::string> feature_sets;
   std::vector<std::string> models;  // candidate models, in the order given
   // The `fractions` columns: every element of the dataset's compositions (inputs, never targets), so
@@ -218,9 +230,14 @@ Pred backward(const Prediction& p, const std::string& transform, MatbenchTaskTyp
   return out;
 }
 
-std::unique_ptr<Surrogate> make_model(const FoldContext& ctx, const std::string& model, std::uint64_t seed) {
+// `label`: the model is fitted to a 0/1 label (always so for classification tasks).
+std::unique_ptr<Surrogate> make_model(const FoldContext& ctx, const std::string& model, std::uint64_t seed,
+                                      bool label = false) {
   if (model == "gp") return make_surrogate("gp", ctx.gp_json, seed);
-  if (model == "forest") return make_surrogate("forest", ctx.forest_json, seed);
+  if (model == "forest") {
+    const bool zero_one = label || ctx.type == MatbenchTaskType::Classification;
+    return make_surrogate("forest", zero_one ? ctx.forest_label_json : ctx.forest_json, seed);
+  }
   return make_deep_ensemble(ctx.ensemble_json, seed, ctx.type == MatbenchTaskType::Classification);
 }
 
@@ -229,7 +246,7 @@ std::unique_ptr<Surrogate> make_model(const FoldContext& ctx, const std::string&
 // were fitted on training rows only, so no test information enters. Deep ensembles and forests are
 // retrained.
 std::unique_ptr<Surrogate> inner_model(const FoldContext& ctx, const Candidate& c, const Surrogate& fitted,
-                                       std::uint64_t seed) {
+                                       std::uint64_t seed, bool label = false) {
   if (const auto* gp = dynamic_cast<const GaussianProcess*>(&fitted)) {
     GPOptions o = gp->options();
     o.optimize = false;
@@ -241,7 +258,7 @@ std::unique_ptr<Surrogate> inner_model(const FoldContext& ctx, const Candidate& 
     o.noise_variance = gp->noise_variance();
     return std::make_unique<GaussianProcess>(o, seed);
   }
-  return make_model(ctx, c.model, seed);
+  return make_model(ctx, c.model, seed, label);
 }
 
 // A fitted candidate. The "hurdle" transform is for zero-inflated targets (band gaps: exactly 0 for
@@ -255,8 +272,8 @@ struct Fitted {
 // Fits candidate `c` on (X, y); with `hyper` (inner CV) each model reuses that fit's hyperparameters.
 Fitted fit_candidate(const FoldContext& ctx, const Candidate& c, const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
                      std::uint64_t seed, const Fitted* hyper) {
-  auto make = [&](const std::unique_ptr<Surrogate>* from, std::uint64_t s) {
-    return from ? inner_model(ctx, c, **from, s) : make_model(ctx, c.model, s);
+  auto make = [&](const std::unique_ptr<Surrogate>* from, std::uint64_t s, bool label = false) {
+    return from ? inner_model(ctx, c, **from, s, label) : make_model(ctx, c.model, s, label);
   };
   Fitted f;
   if (c.transform != "hurdle") {
@@ -278,7 +295,7 @@ Fitted fit_candidate(const FoldContext& ctx, const Candidate& c, const Eigen::Ma
     f.classifier = make_deep_ensemble(ctx.ensemble_json, derive_seed(seed, 8), /*classification=*/true);
     f.classifier->fit(X, positive_label);
   } else {
-    f.gate = make(hyper ? &hyper->gate : nullptr, derive_seed(seed, 7));
+    f.gate = make(hyper ? &hyper->gate : nullptr, derive_seed(seed, 7), /*label=*/true);
   }
   f.gate->fit(X, positive_label);
   f.main = make(hyper ? &hyper->main : nullptr, seed);
@@ -754,7 +771,7 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
       todo.push_back(k);
 
   if (on_start) on_start(todo.size());
-  FoldContext ctx{options, run.type, {}, {}, {}, feature_sets, models, {}};
+  FoldContext ctx{options, run.type, {}, {}, {}, {}, feature_sets, models, {}};
   for (const int z : data.elements()) ctx.elements.emplace_back(element_symbol(z));
   // Concurrent folds share the cores: each model gets its share of threads unless told otherwise.
   const int per_fold_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
@@ -764,6 +781,7 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
                                    options.threads > 1 ? per_fold_threads : 0);
   ctx.forest_json = with_threads(normalized_json(options.forest_options, "forest options"),
                                  options.threads > 1 ? per_fold_threads : 0);
+  ctx.forest_label_json = without_key(ctx.forest_json, "trim");
 
   std::mutex mu;
   std::atomic<std::size_t> next{0};

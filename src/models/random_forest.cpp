@@ -269,6 +269,23 @@ BuildResult grow_tree(const MatrixXd& X, const Binned& B, const VectorXd& y, std
 // Rows per block of parallel prediction work: fixed, so the arithmetic does not depend on threads.
 constexpr Index kRowBlock = 256;
 
+// How many of n values a trim drops from each end: floor(trim * n), at most (n - 1) / 2 so that one
+// value is left. The 1e-9 makes a share that is a whole number of trees in decimal count as that
+// number (0.29 * 100 is 28.999999999999996 in doubles).
+std::size_t trim_count(std::size_t n, double trim) {
+  const auto k = static_cast<std::size_t>(std::floor(trim * static_cast<double>(n) + 1e-9));
+  return std::min(k, (n - 1) / 2);
+}
+
+// Mean of the values left after dropping k from each end; sorts `values`.
+double trimmed_mean(std::vector<double>& values, std::size_t k) {
+  const std::size_t n = values.size();
+  std::sort(values.begin(), values.end());
+  double sum = 0;
+  for (std::size_t i = k; i < n - k; ++i) sum += values[i];
+  return sum / static_cast<double>(n - 2 * k);
+}
+
 }  // namespace
 
 struct RandomForest::State {
@@ -291,10 +308,11 @@ ForestOptions ForestOptions::from_json(const std::string& text) {
       else if (key == "max_bins") o.max_bins = v.get<int>();
       else if (key == "bootstrap") o.bootstrap = v.get<bool>();
       else if (key == "split") o.split = v.get<std::string>();
+      else if (key == "trim") o.trim = v.get<double>();
       else if (key == "threads") o.threads = v.get<int>();
       else
         throw InvalidArgument("forest options: unknown key '" + key +
-                              "' (valid: trees, max_features, min_samples_leaf, max_depth, max_bins, bootstrap, split, threads)");
+                              "' (valid: trees, max_features, min_samples_leaf, max_depth, max_bins, bootstrap, split, trim, threads)");
     }
   } catch (const nlohmann::json::exception& e) {
     throw InvalidArgument(std::string("forest options: wrong value type: ") + e.what());
@@ -312,6 +330,7 @@ std::string ForestOptions::to_json() const {
   j["max_bins"] = max_bins;
   j["bootstrap"] = bootstrap;
   if (split != "best") j["split"] = split;  // omitted for CART forests, so that 0.6 still reads their files
+  if (trim != 0.0) j["trim"] = trim;        // omitted when 0, so that 0.7 still reads those files
   j["threads"] = threads;
   return j.dump();
 }
@@ -327,6 +346,8 @@ void ForestOptions::validate() const {
     throw InvalidArgument("forest options: max_bins must be in [2, 256], got " + std::to_string(max_bins));
   if (split != "best" && split != "random")
     throw InvalidArgument("forest options: split must be \"best\" or \"random\", got \"" + split + "\"");
+  if (!(trim >= 0.0 && trim < 0.5))
+    throw InvalidArgument("forest options: trim must be in [0, 0.5), got " + std::to_string(trim));
   if (threads < 0) throw InvalidArgument("forest options: threads must be >= 0, got " + std::to_string(threads));
 }
 
@@ -420,6 +441,7 @@ Prediction RandomForest::predict(const MatrixXd& X) const {
   const auto& trees = state_->trees;
   const Index m = X.rows();
   const double T = static_cast<double>(trees.size());
+  const std::size_t trimmed = trim_count(trees.size(), options_.trim);
   Prediction p;
   p.mean.resize(m);
   p.epistemic_variance.resize(m);
@@ -435,9 +457,11 @@ Prediction RandomForest::predict(const MatrixXd& X) const {
       within += trees[t].leaf_variance[leaf];
     }
     const double mean = sum / T;
+    // Unless a tree is dropped this is the plain mean, and the epistemic variance the trees' variance.
+    const double location = trimmed > 0 ? trimmed_mean(values, trimmed) : mean;
     double between = 0;
-    for (double v : values) between += (v - mean) * (v - mean);
-    p.mean[i] = mean;
+    for (double v : values) between += (v - location) * (v - location);
+    p.mean[i] = location;
     p.epistemic_variance[i] = between / T;
     p.aleatoric_variance[i] = within / T;
   });
@@ -459,7 +483,16 @@ MatrixXd RandomForest::sample_joint(const MatrixXd& X, int n_samples, std::uint6
   for (Index s = 0; s < Z.rows(); ++s)
     for (Index t = 0; t < Z.cols(); ++t) Z(s, t) = standard_normal(rng);
   MatrixXd S = Z * D;
-  S.rowwise() += mean;
+  const std::size_t trimmed = trim_count(static_cast<std::size_t>(P.rows()), options_.trim);
+  if (trimmed > 0) {  // centred on predict()'s trimmed mean, with the trees' covariance
+    std::vector<double> column(static_cast<std::size_t>(P.rows()));
+    for (Index i = 0; i < P.cols(); ++i) {
+      for (Index t = 0; t < P.rows(); ++t) column[static_cast<std::size_t>(t)] = P(t, i);
+      S.col(i).array() += trimmed_mean(column, trimmed);
+    }
+  } else {
+    S.rowwise() += mean;
+  }
   return S;
 }
 

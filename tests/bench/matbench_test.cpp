@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <regex>
 #include <string>
@@ -67,6 +68,31 @@ MatbenchFolds stride_folds(std::size_t n, std::size_t k) {
   f.test.resize(k);
   for (std::size_t i = 0; i < n; ++i) f.test[(i * 7) % k].push_back(i);
   return f;
+}
+
+// Fold k's `fractions` inputs of the Fe-Ni-Cu datasets, built as the runner builds them.
+struct FoldInputs {
+  std::vector<std::size_t> train_rows;
+  Eigen::MatrixXd train, test;
+};
+FoldInputs fraction_inputs(const Dataset& data, const MatbenchFolds& folds, std::size_t k) {
+  FoldInputs f;
+  f.train_rows = matbench_train_rows(folds, k, data.rows());
+  PipelineOptions popt;
+  popt.features = "fractions";
+  popt.elements = {"Fe", "Ni", "Cu"};
+  Pipeline pipeline(popt);
+  f.train = pipeline.fit_transform(data.subset(f.train_rows));
+  f.test = pipeline.transform(data.subset(folds.test[k]));
+  return f;
+}
+
+// The first target at `rows`, mapped through `map`.
+Eigen::VectorXd target_at(const Dataset& data, const std::vector<std::size_t>& rows,
+                          const std::function<double(double)>& map = [](double v) { return v; }) {
+  Eigen::VectorXd y(static_cast<Eigen::Index>(rows.size()));
+  for (std::size_t i = 0; i < rows.size(); ++i) y[static_cast<Eigen::Index>(i)] = map(data.targets[0].values[rows[i]]);
+  return y;
 }
 
 }  // namespace
@@ -865,17 +891,11 @@ TEST_CASE("a random forest is a candidate beside the GP; alone its predictions a
   const MatbenchFoldResult alone = run_matbench(data, "y", folds, opt).folds.at(0);
   CHECK(alone.model == "forest");
   const std::size_t k = 2;
-  const std::vector<std::size_t> train = matbench_train_rows(folds, k, data.rows());
-  PipelineOptions popt;
-  popt.features = "fractions";
-  popt.elements = {"Fe", "Ni", "Cu"};
-  Pipeline pipeline(popt);
-  const Eigen::MatrixXd Xtr = pipeline.fit_transform(data.subset(train));
-  const Eigen::MatrixXd Xte = pipeline.transform(data.subset(folds.test[k]));
-  Eigen::VectorXd ytr(static_cast<Eigen::Index>(train.size()));
-  for (std::size_t i = 0; i < train.size(); ++i) ytr[static_cast<Eigen::Index>(i)] = data.targets[0].values[train[i]];
+  const FoldInputs in = fraction_inputs(data, folds, k);
+  const Eigen::MatrixXd& Xtr = in.train;
+  const Eigen::MatrixXd& Xte = in.test;
   RandomForest forest(ForestOptions::from_json(opt.forest_options), derive_seed(derive_seed(opt.seed, k), 100));
-  forest.fit(Xtr, ytr);
+  forest.fit(Xtr, target_at(data, in.train_rows));
   const Prediction direct = forest.predict(Xte);
   CHECK(alone.mean == direct.mean);
   CHECK(alone.loc == direct.mean);
@@ -884,10 +904,8 @@ TEST_CASE("a random forest is a candidate beside the GP; alone its predictions a
   // Classification: the forest's mean of the 0/1 label is P(y = 1), used as it is.
   const Dataset labels = ternary_dataset(true);
   const MatbenchFoldResult cls = run_matbench(labels, "y", folds, opt).folds.at(0);
-  Eigen::VectorXd ylab(static_cast<Eigen::Index>(train.size()));
-  for (std::size_t i = 0; i < train.size(); ++i) ylab[static_cast<Eigen::Index>(i)] = labels.targets[0].values[train[i]];
   RandomForest classifier(ForestOptions::from_json(opt.forest_options), derive_seed(derive_seed(opt.seed, k), 100));
-  classifier.fit(Xtr, ylab);
+  classifier.fit(Xtr, target_at(labels, in.train_rows));
   CHECK(cls.mean == classifier.predict(Xte).mean);
   CHECK(cls.metrics.at("rocauc_matbench") > 0.9);
 
@@ -898,11 +916,8 @@ TEST_CASE("a random forest is a candidate beside the GP; alone its predictions a
   MatbenchOptions hurdle = opt;
   hurdle.transform = "hurdle";
   const MatbenchFoldResult h = run_matbench(zeros, "y", folds, hurdle).folds.at(0);
-  Eigen::VectorXd positive(static_cast<Eigen::Index>(train.size()));
-  for (std::size_t i = 0; i < train.size(); ++i)
-    positive[static_cast<Eigen::Index>(i)] = zeros.targets[0].values[train[i]] > 0 ? 1.0 : 0.0;
   RandomForest gate(ForestOptions::from_json(opt.forest_options), derive_seed(derive_seed(derive_seed(opt.seed, k), 100), 7));
-  gate.fit(Xtr, positive);
+  gate.fit(Xtr, target_at(zeros, in.train_rows, [](double v) { return v > 0 ? 1.0 : 0.0; }));
   CHECK(h.p_positive == gate.predict(Xte).mean);
 
   // Bad forest options fail the run before any fold; other forest options do not resume a file.
@@ -914,6 +929,49 @@ TEST_CASE("a random forest is a candidate beside the GP; alone its predictions a
   (void)run_matbench(data, "y", folds, opt);
   opt.forest_options = R"({"trees":41})";
   REQUIRE_THROWS_MSG(run_matbench(data, "y", folds, opt), InvalidArgument, Contains("forest_options"));
+}
+
+TEST_CASE("forest trim applies to regression targets, not to 0/1 labels (classification, hurdle gate)", "[matbench]") {
+  const Dataset data = ternary_dataset(false);
+  const MatbenchFolds folds = stride_folds(data.rows(), 4);
+  MatbenchOptions opt;
+  opt.features = "fractions";
+  opt.model = "forest";
+  opt.forest_options = R"({"trees":40,"trim":0.3})";
+  opt.recalibrate = false;
+  opt.seed = 5;
+  opt.folds = {1};
+  const std::size_t k = 1;
+  const FoldInputs in = fraction_inputs(data, folds, k);
+  const std::uint64_t seed = derive_seed(derive_seed(opt.seed, k), 100);
+  ForestOptions trimmed = ForestOptions::from_json(opt.forest_options), plain = trimmed;
+  plain.trim = 0.0;
+
+  // Regression: the trimmed forest's location.
+  RandomForest forest(trimmed, seed);
+  forest.fit(in.train, target_at(data, in.train_rows));
+  CHECK(run_matbench(data, "y", folds, opt).folds.at(0).loc == forest.predict(in.test).mean);
+
+  // Classification: the plain class frequency, which trimming would have sharpened.
+  const Dataset labels = ternary_dataset(true);
+  RandomForest classifier(plain, seed), sharpened(trimmed, seed);
+  classifier.fit(in.train, target_at(labels, in.train_rows));
+  sharpened.fit(in.train, target_at(labels, in.train_rows));
+  const Eigen::VectorXd frequency = classifier.predict(in.test).mean;
+  CHECK(run_matbench(labels, "y", folds, opt).folds.at(0).mean == frequency);
+  CHECK(frequency != sharpened.predict(in.test).mean);
+
+  // Hurdle: the gate's P(y > 0) is the plain frequency too.
+  Dataset zeros = data;
+  for (std::size_t i = 0; i < zeros.rows(); ++i)
+    zeros.targets[0].values[i] = std::max(0.0, 6.0 * zeros.compositions[i].fraction(26) - 2.0);
+  opt.transform = "hurdle";
+  const Eigen::VectorXd positive = target_at(zeros, in.train_rows, [](double v) { return v > 0 ? 1.0 : 0.0; });
+  RandomForest gate(plain, derive_seed(seed, 7)), sharpened_gate(trimmed, derive_seed(seed, 7));
+  gate.fit(in.train, positive);
+  sharpened_gate.fit(in.train, positive);
+  CHECK(run_matbench(zeros, "y", folds, opt).folds.at(0).p_positive == gate.predict(in.test).mean);
+  CHECK(gate.predict(in.test).mean != sharpened_gate.predict(in.test).mean);
 }
 
 TEST_CASE("a forest grown on every row scores test rows that repeat a training row (zero spread)", "[matbench]") {

@@ -507,11 +507,12 @@ TEST_CASE("Forest options: JSON round trip and validation", "[forest]") {
   CHECK(d.max_bins == 256);
   CHECK(d.bootstrap);
   CHECK(d.split == "best");
+  CHECK(d.trim == 0.0);
   CHECK(d.threads == 0);
 
   const ForestOptions o = ForestOptions::from_json(
       R"({"trees": 17, "max_features": 0.75, "min_samples_leaf": 3, "max_depth": 5, "max_bins": 32,
-          "bootstrap": false, "split": "random", "threads": 2})");
+          "bootstrap": false, "split": "random", "trim": 0.25, "threads": 2})");
   CHECK(o.trees == 17);
   CHECK(o.max_features == 0.75);
   CHECK(o.min_samples_leaf == 3);
@@ -519,6 +520,7 @@ TEST_CASE("Forest options: JSON round trip and validation", "[forest]") {
   CHECK(o.max_bins == 32);
   CHECK_FALSE(o.bootstrap);
   CHECK(o.split == "random");
+  CHECK(o.trim == 0.25);
   CHECK(o.threads == 2);
   const ForestOptions back = ForestOptions::from_json(o.to_json());
   CHECK(back.trees == 17);
@@ -528,10 +530,12 @@ TEST_CASE("Forest options: JSON round trip and validation", "[forest]") {
   CHECK(back.max_bins == 32);
   CHECK_FALSE(back.bootstrap);
   CHECK(back.split == "random");
+  CHECK(back.trim == 0.25);
   CHECK(back.threads == 2);
   CHECK(ForestOptions::from_json(d.to_json()).max_features == d.max_features);
   // The default split is not written, so files of CART forests stay readable by matopt 0.6.
   CHECK(d.to_json().find("split") == std::string::npos);
+  CHECK(d.to_json().find("trim") == std::string::npos);  // nor trim = 0, for matopt 0.7
 
   CHECK_THROWS_AS(ForestOptions::from_json(R"({"tress": 10})"), InvalidArgument);
   CHECK_THROWS_WITH(ForestOptions::from_json(R"({"tress": 10})"),
@@ -554,6 +558,12 @@ TEST_CASE("Forest options: JSON round trip and validation", "[forest]") {
   CHECK_THROWS_WITH(bad([](ForestOptions& b) { b.split = "Random"; }).validate(),
                     Catch::Contains("split") && Catch::Contains("\"Random\""));
   CHECK_THROWS_AS(ForestOptions::from_json(R"({"split": 1})"), InvalidArgument);
+  CHECK_THROWS_WITH(bad([](ForestOptions& b) { b.trim = 0.5; }).validate(), Catch::Contains("trim"));
+  CHECK_THROWS_WITH(ForestOptions::from_json(R"({"trim": 0.5})"), Catch::Contains("trim must be in [0, 0.5)"));
+  CHECK_THROWS_AS(ForestOptions::from_json(R"({"trim": "x"})"), InvalidArgument);
+  CHECK_THROWS_AS(bad([](ForestOptions& b) { b.trim = -0.01; }).validate(), InvalidArgument);
+  CHECK_THROWS_AS(bad([](ForestOptions& b) { b.trim = std::nan(""); }).validate(), InvalidArgument);
+  CHECK_NOTHROW(bad([](ForestOptions& b) { b.trim = 0.49; }).validate());
   CHECK_NOTHROW(bad([](ForestOptions& b) {
                   b.trees = 1;
                   b.max_features = 1.0;
@@ -806,4 +816,145 @@ TEST_CASE("Extra trees: bins play no part in random splits", "[forest]") {
   RandomForest c(cart, 1);
   c.fit(X, y);
   CHECK((c.predict(Xt).mean.array() != b.predict(Xt).mean.array()).any());
+}
+
+TEST_CASE("Trimmed forest: between two points the mean drops the trees' extreme votes", "[forest]") {
+  // As above, every extra tree predicts 0 or 1 at x in (0, 1). With n of the T = 10 trees voting 1
+  // and k = floor(0.2 T) = 2 values dropped from each end, the trimmed mean is (n - k) / (T - 2k),
+  // clamped to [0, 1]: all ten votes 0/1 are the two extremes, so trimming moves the mean away from
+  // the plain n / T towards the majority.
+  const int T = 10, k = 2;
+  ForestOptions o = extra_trees(T);
+  o.trim = 0.2;
+  RandomForest trimmed(o, 3);
+  trimmed.fit(col({0, 1}), vec({0, 1}));
+  const MatrixXd x = col({0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0});
+  const MatrixXd t = trimmed.tree_predictions(x);
+  const Prediction p = trimmed.predict(x);
+  std::vector<int> seen_votes;
+  for (int i = 0; i < x.rows(); ++i) {
+    CAPTURE(i);
+    const int n = static_cast<int>(t.col(i).sum());
+    seen_votes.push_back(n);
+    const double expected = std::clamp(static_cast<double>(n - k) / (T - 2 * k), 0.0, 1.0);
+    CHECK(p.mean[i] == expected);
+    // The epistemic variance is the trees' mean squared deviation from that location.
+    const double msd = (n * (1 - expected) * (1 - expected) + (T - n) * expected * expected) / T;
+    CHECK(p.epistemic_variance[i] == Approx(msd).margin(1e-15));
+    CHECK(p.aleatoric_variance[i] == 0.0);
+  }
+  // Some row must have a split vote whose trimmed mean differs from n / T and is not clamped.
+  CHECK(std::any_of(seen_votes.begin(), seen_votes.end(), [](int n) { return n > 2 && n < 8 && n != 5; }));
+  CHECK(seen_votes.front() == 0);
+  CHECK(seen_votes.back() == T);
+
+  // trim does not change how the trees grow: the same seed gives the same trees as the plain forest.
+  RandomForest plain(extra_trees(T), 3);
+  plain.fit(col({0, 1}), vec({0, 1}));
+  CHECK(same(t, plain.tree_predictions(x)));
+}
+
+TEST_CASE("Trimmed forest: the location is the trimmed mean of the trees; trim = 0 is the plain mean", "[forest]") {
+  MatrixXd X, Xt;
+  VectorXd y, yt;
+  noisy_sine(30, 1, X, y, 0.2);
+  noisy_sine(9, 2, Xt, yt, 0.0);
+  const int T = 25;
+  ForestOptions o = small_forest(T);
+  o.min_samples_leaf = 2;
+  RandomForest plain(o, 4);
+  plain.fit(X, y);
+  const MatrixXd P = plain.tree_predictions(Xt);
+  const Prediction q = plain.predict(Xt);
+  // trim = 0: the plain mean and variance, summed in tree order (bit for bit).
+  for (int j = 0; j < Xt.rows(); ++j) {
+    CAPTURE(j);
+    double sum = 0;
+    for (int t = 0; t < T; ++t) sum += P(t, j);
+    const double mean = sum / T;
+    double ss = 0;
+    for (int t = 0; t < T; ++t) ss += (P(t, j) - mean) * (P(t, j) - mean);
+    CHECK(q.mean[j] == mean);
+    CHECK(q.epistemic_variance[j] == ss / T);
+  }
+
+  o.trim = 0.4;  // floor(0.4 * 25) = 10 from each end: the mean of the middle 5
+  RandomForest trimmed(o, 4);
+  trimmed.fit(X, y);
+  CHECK(same(P, trimmed.tree_predictions(Xt)));
+  const Prediction p = trimmed.predict(Xt);
+  for (int j = 0; j < Xt.rows(); ++j) {
+    CAPTURE(j);
+    std::vector<double> v(P.col(j).data(), P.col(j).data() + T);
+    std::sort(v.begin(), v.end());
+    const double location = (v[10] + v[11] + v[12] + v[13] + v[14]) / 5.0;
+    CHECK(p.mean[j] == location);
+    const double msd = (P.col(j).array() - location).square().sum() / T;
+    CHECK(p.epistemic_variance[j] == Approx(msd).epsilon(1e-12));
+    // Mean squared deviation from another point = variance + squared shift.
+    CHECK(p.epistemic_variance[j] ==
+          Approx(q.epistemic_variance[j] + (q.mean[j] - location) * (q.mean[j] - location)).epsilon(1e-12));
+    CHECK(p.aleatoric_variance[j] == q.aleatoric_variance[j]);
+  }
+  CHECK_FALSE(same(p.mean, q.mean));
+
+  // Joint samples keep the trees' covariance and move to the trimmed location: with the same seed
+  // they are the plain forest's samples shifted by (location - mean) in every column.
+  const MatrixXd S = trimmed.sample_joint(Xt, 7, 11), R = plain.sample_joint(Xt, 7, 11);
+  for (int j = 0; j < Xt.rows(); ++j) {
+    CAPTURE(j);
+    for (int s = 0; s < 7; ++s) CHECK(S(s, j) - R(s, j) == Approx(p.mean[j] - q.mean[j]).epsilon(0).margin(1e-12));
+  }
+
+  // The option survives save/load, and the loaded forest predicts the same.
+  Archive ar;
+  trimmed.save(ar);
+  RandomForest back;
+  back.load(ar);
+  CHECK(back.options().trim == 0.4);
+  CHECK(same_prediction(p, back.predict(Xt)));
+}
+
+TEST_CASE("Trimmed forest: how many trees are dropped", "[forest]") {
+  MatrixXd X, Xt;
+  VectorXd y, yt;
+  noisy_sine(30, 1, X, y, 0.2);
+  noisy_sine(5, 2, Xt, yt, 0.0);
+  // The mean of the sorted tree predictions v[k .. T-k-1] of a forest of T trees with seed 4.
+  auto middle_mean = [&](int T, int k) {
+    RandomForest f(small_forest(T), 4);
+    f.fit(X, y);
+    const MatrixXd P = f.tree_predictions(Xt);
+    VectorXd m(Xt.rows());
+    for (int j = 0; j < Xt.rows(); ++j) {
+      std::vector<double> v(P.col(j).data(), P.col(j).data() + T);
+      std::sort(v.begin(), v.end());
+      double sum = 0;
+      for (int t = k; t < T - k; ++t) sum += v[static_cast<std::size_t>(t)];
+      m[j] = sum / (T - 2 * k);
+    }
+    return m;
+  };
+  auto trimmed_mean = [&](int T, double trim) {
+    ForestOptions o = small_forest(T);
+    o.trim = trim;
+    RandomForest f(o, 4);
+    f.fit(X, y);
+    return VectorXd(f.predict(Xt).mean);
+  };
+  // 0.29 * 100 is 28.999999999999996 in doubles: still 29 trees from each end.
+  CHECK(same(trimmed_mean(100, 0.29), middle_mean(100, 29)));
+  // Just under 0.5 of an even count leaves the middle two (the median), not nothing.
+  const VectorXd near_half = trimmed_mean(10, 0.4999999999);
+  CHECK(near_half.allFinite());
+  CHECK(same(near_half, middle_mean(10, 4)));
+  // A share below one tree drops none: the plain mean, bit for bit.
+  RandomForest plain(small_forest(7), 4);
+  plain.fit(X, y);
+  ForestOptions o = small_forest(7);
+  o.trim = 0.1;  // floor(0.7) = 0
+  RandomForest none_dropped(o, 4);
+  none_dropped.fit(X, y);
+  CHECK(same_prediction(plain.predict(Xt), none_dropped.predict(Xt)));
+  CHECK(same(plain.sample_joint(Xt, 3, 2), none_dropped.sample_joint(Xt, 3, 2)));
 }

@@ -44,6 +44,13 @@ struct ForestOptions {
   /// min_samples_leaf rows on a side is not redrawn (as in scikit-learn), so min_samples_leaf > 1
   /// also stops some nodes early.
   std::string split = "best";
+  /// Share of the trees' predictions dropped from each end before they are averaged into the
+  /// predictive mean: floor(trim x trees) of the lowest and as many of the highest, leaving at least
+  /// one (a trimmed mean; 0 = the plain mean, just under 0.5 = the median). A robust location for
+  /// heavy-tailed regression targets, where one tree's leaf can hold an outlying training target.
+  /// On a 0/1 label it sharpens the trees' votes, so the mean is no longer the class frequency.
+  /// Must be in [0, 0.5).
+  double trim = 0.0;
   /// Threads over trees; 0 = hardware concurrency. Results do not depend on it.
   int threads = 0;
 
