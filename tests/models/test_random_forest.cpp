@@ -85,6 +85,18 @@ void every_third_positive(MatrixXd& X, VectorXd& y) {
   }
 }
 
+// 30 noisy training rows of the sine fixture (seed 1) and n_test noise-free test rows (seed 2).
+struct SineSplit {
+  MatrixXd X, Xt;
+  VectorXd y, yt;
+};
+SineSplit sine_split(int n_test) {
+  SineSplit d;
+  noisy_sine(30, 1, d.X, d.y, 0.2);
+  noisy_sine(n_test, 2, d.Xt, d.yt, 0.0);
+  return d;
+}
+
 bool same_prediction(const Prediction& a, const Prediction& b) {
   return same(a.mean, b.mean) && same(a.variance, b.variance) && same(a.epistemic_variance, b.epistemic_variance) &&
          same(a.aleatoric_variance, b.aleatoric_variance);
@@ -855,10 +867,9 @@ TEST_CASE("Trimmed forest: between two points the mean drops the trees' extreme 
 }
 
 TEST_CASE("Trimmed forest: the location is the trimmed mean of the trees; trim = 0 is the plain mean", "[forest]") {
-  MatrixXd X, Xt;
-  VectorXd y, yt;
-  noisy_sine(30, 1, X, y, 0.2);
-  noisy_sine(9, 2, Xt, yt, 0.0);
+  const SineSplit d = sine_split(9);
+  const MatrixXd &X = d.X, &Xt = d.Xt;
+  const VectorXd& y = d.y;
   const int T = 25;
   ForestOptions o = small_forest(T);
   o.min_samples_leaf = 2;
@@ -916,10 +927,9 @@ TEST_CASE("Trimmed forest: the location is the trimmed mean of the trees; trim =
 }
 
 TEST_CASE("Trimmed forest: how many trees are dropped", "[forest]") {
-  MatrixXd X, Xt;
-  VectorXd y, yt;
-  noisy_sine(30, 1, X, y, 0.2);
-  noisy_sine(5, 2, Xt, yt, 0.0);
+  const SineSplit d = sine_split(5);
+  const MatrixXd &X = d.X, &Xt = d.Xt;
+  const VectorXd& y = d.y;
   // The mean of the sorted tree predictions v[k .. T-k-1] of a forest of T trees with seed 4.
   auto middle_mean = [&](int T, int k) {
     RandomForest f(small_forest(T), 4);
