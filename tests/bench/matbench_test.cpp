@@ -61,6 +61,18 @@ Dataset ternary_dataset(bool classification) {
   return test::ternary_grid([](double fe, double, double cu) { return 3.0 * fe - 2.0 * cu + 1.0; }, ColumnType::Continuous);
 }
 
+// The Fe-Ni-Cu grid with the zero-inflated target y = max(0, 6·x_Fe - 2): exactly 0 for x_Fe <= 1/3
+// (about half the rows), a ramp above.
+Dataset zero_inflated_dataset() {
+  Dataset data = ternary_dataset(false);
+  for (std::size_t i = 0; i < data.rows(); ++i)
+    data.targets[0].values[i] = std::max(0.0, 6.0 * data.compositions[i].fraction(26) - 2.0);
+  return data;
+}
+
+// The hurdle gate's label 1{y > 0}.
+double positive_label(double y) { return y > 0 ? 1.0 : 0.0; }
+
 // Every 4th row (by a fixed stride) into one of 4 folds.
 MatbenchFolds stride_folds(std::size_t n, std::size_t k) {
   MatbenchFolds f;
@@ -634,10 +646,7 @@ TEST_CASE("quantiles of the predictive distributions and recalibrated scores, de
 }
 
 TEST_CASE("hurdle transform for zero-inflated targets: exact zeros, chosen by inner CV", "[matbench]") {
-  // y = max(0, 6·x_Fe - 2): exactly 0 for x_Fe <= 1/3 (about half the rows), a ramp above.
-  Dataset data = ternary_dataset(false);
-  for (std::size_t i = 0; i < data.rows(); ++i)
-    data.targets[0].values[i] = std::max(0.0, 6.0 * data.compositions[i].fraction(26) - 2.0);
+  const Dataset data = zero_inflated_dataset();
   const MatbenchFolds folds = stride_folds(data.rows(), 4);
   MatbenchOptions opt;
   opt.features = "fractions";
@@ -910,14 +919,12 @@ TEST_CASE("a random forest is a candidate beside the GP; alone its predictions a
   CHECK(cls.metrics.at("rocauc_matbench") > 0.9);
 
   // Hurdle: the forest gate's mean of 1{y > 0} is P(y > 0) as it is (no Φ((m − ½)/σ) as for the GP).
-  Dataset zeros = data;
-  for (std::size_t i = 0; i < zeros.rows(); ++i)
-    zeros.targets[0].values[i] = std::max(0.0, 6.0 * zeros.compositions[i].fraction(26) - 2.0);
+  const Dataset zeros = zero_inflated_dataset();
   MatbenchOptions hurdle = opt;
   hurdle.transform = "hurdle";
   const MatbenchFoldResult h = run_matbench(zeros, "y", folds, hurdle).folds.at(0);
   RandomForest gate(ForestOptions::from_json(opt.forest_options), derive_seed(derive_seed(derive_seed(opt.seed, k), 100), 7));
-  gate.fit(Xtr, target_at(zeros, in.train_rows, [](double v) { return v > 0 ? 1.0 : 0.0; }));
+  gate.fit(Xtr, target_at(zeros, in.train_rows, positive_label));
   CHECK(h.p_positive == gate.predict(Xte).mean);
 
   // Bad forest options fail the run before any fold; other forest options do not resume a file.
@@ -962,11 +969,9 @@ TEST_CASE("forest trim applies to regression targets, not to 0/1 labels (classif
   CHECK(frequency != sharpened.predict(in.test).mean);
 
   // Hurdle: the gate's P(y > 0) is the plain frequency too.
-  Dataset zeros = data;
-  for (std::size_t i = 0; i < zeros.rows(); ++i)
-    zeros.targets[0].values[i] = std::max(0.0, 6.0 * zeros.compositions[i].fraction(26) - 2.0);
+  const Dataset zeros = zero_inflated_dataset();
   opt.transform = "hurdle";
-  const Eigen::VectorXd positive = target_at(zeros, in.train_rows, [](double v) { return v > 0 ? 1.0 : 0.0; });
+  const Eigen::VectorXd positive = target_at(zeros, in.train_rows, positive_label);
   RandomForest gate(plain, derive_seed(seed, 7)), sharpened_gate(trimmed, derive_seed(seed, 7));
   gate.fit(in.train, positive);
   sharpened_gate.fit(in.train, positive);
