@@ -29,7 +29,7 @@ void register_bench_campaign(CLI::App& bench, Context& ctx) {
   cmd->add_option("--strategy", opt->strategy, "Acquisition (batch_strategies(): logei, ei, ucb, qnehvi, ts, ...)")
       ->capture_default_str();
   cmd->add_option("--ucb-beta", opt->ucb_beta, "UCB: mean + sqrt(beta) sd")->capture_default_str();
-  cmd->add_option("--model", opt->model, "Surrogate per objective: gp, forest or ensemble")->capture_default_str();
+  cmd->add_option("--model", opt->model, "Surrogate per objective: gp, forest, boost or ensemble")->capture_default_str();
   cmd->add_option("--model-options", opt->model_options,
                   "Surrogate options JSON, e.g. {\"restarts\": 2} (the GP's get few-point priors where unset)");
   cmd->add_option("--top", opt->top_fraction, "Top fraction of the pool that is the goal")->capture_default_str();

@@ -23,7 +23,7 @@ struct MatbenchArgs {
   std::string model = "gp";
   std::string features = "magpie+stoichiometry+valence_orbital";
   std::string transform = "none";
-  std::string gp_options, ensemble_options, forest_options;
+  std::string gp_options, ensemble_options, forest_options, boost_options;
   std::uint64_t seed = 0;
   int threads = 1;
   int inner_folds = 3;
@@ -136,6 +136,7 @@ void run(const MatbenchArgs& a) {
   opt.gp_options = a.gp_options;
   opt.ensemble_options = a.ensemble_options;
   opt.forest_options = a.forest_options;
+  opt.boost_options = a.boost_options;
   opt.seed = a.seed;
   opt.folds = subset;
   opt.threads = a.threads;
@@ -183,7 +184,7 @@ void register_bench_matbench(CLI::App& bench, Context& ctx) {
   cmd->add_option("--folds-file", args->folds_file, "The .folds.json file (explicit form)");
   cmd->add_option("--target", args->target, "Target column (default: the folds file's \"target\")");
   cmd->add_option("--model", args->model,
-                  "gp | ensemble | forest, or several separated by ',' (candidates chosen per fold by inner CV) | "
+                  "gp | ensemble | forest | boost, or several separated by ',' (candidates chosen per fold by inner CV) | "
                   "auto (= gp,ensemble)")
       ->capture_default_str();
   cmd->add_option("--features", args->features, "Feature spec, e.g. magpie+stoichiometry+valence_orbital; several separated by ',' are candidates chosen per fold by inner CV")
@@ -204,6 +205,8 @@ void register_bench_matbench(CLI::App& bench, Context& ctx) {
   cmd->add_option("--forest-options", args->forest_options,
                   "Random-forest options as JSON (see docs/models.md); extremely randomized trees: "
                   "{\"split\":\"random\",\"bootstrap\":false,\"max_features\":1}");
+  cmd->add_option("--boost-options", args->boost_options,
+                  "Gradient-boosting options as JSON (see docs/models.md), e.g. {\"loss\":\"absolute\",\"rounds\":3000}");
   cmd->add_option("--inner-folds", args->inner_folds,
                   "Inner CV folds on each training fold (model choice, σ recalibration); 0 = off")
       ->capture_default_str();

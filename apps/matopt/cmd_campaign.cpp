@@ -80,7 +80,7 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("-o,--output", *out, "Lab CSV to write (default: <campaign>-round<R>.csv)");
     cmd->add_option("--strategy", opts->strategy,
                     "Batch strategy: qnehvi (default), qparego, ehvi, ei, logei, ucb, pi, ts, random");
-    cmd->add_option("--model", opts->model, "Surrogate: gp (default), ensemble or forest");
+    cmd->add_option("--model", opts->model, "Surrogate: gp (default), ensemble, forest or boost");
     cmd->add_option("--model-options", opts->model_options, "Surrogate options JSON, e.g. {\"restarts\": 5}");
     cmd->add_option("--features", opts->features,
                     "Model inputs: point (design coordinates, default) or featurizers, e.g. magpie");

@@ -116,7 +116,7 @@ void register_model_commands(CLI::App& app, Context& ctx) {
   CLI::App* train = app.add_subcommand("train", "Train surrogate models (one per target) and save them with the feature pipeline");
   train->add_option("DATA", targs->data, "Training data (.csv or .h5)")->required();
   train->add_option("--target", targs->targets, "Target column (repeat for several)")->required();
-  train->add_option("--model", targs->model, "Surrogate: gp, ensemble or forest")->check(CLI::IsMember({"gp", "ensemble", "forest"}));
+  train->add_option("--model", targs->model, "Surrogate: gp, ensemble, forest or boost")->check(CLI::IsMember({"gp", "ensemble", "forest", "boost"}));
   train->add_option("--features", targs->features, "Composition featurizers joined by '+', or none");
   train->add_option("--kernel", targs->kernel, "GP kernel: matern52, matern32, matern12 or rbf");
   train->add_option("--options", targs->options, "Surrogate options as JSON (see docs/models.md)");

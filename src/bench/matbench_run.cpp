@@ -25,6 +25,7 @@
 #include "matopt/models/deep_ensemble.hpp"
 #include "matopt/models/gaussian_process.hpp"
 #include "matopt/models/metrics.hpp"
+#include "matopt/models/gradient_boosting.hpp"
 #include "matopt/models/random_forest.hpp"
 #include "matopt/models/surrogate.hpp"
 
@@ -88,6 +89,13 @@ std::string without_key(const std::string& text, const char* key) {
   return j.empty() ? std::string() : j.dump();
 }
 
+// The JSON options text with `key` set to `value` (replacing any value given).
+std::string with_key(const std::string& text, const char* key, const char* value) {
+  Json j = text.empty() ? Json::object() : Json::parse(text);
+  j[key] = value;
+  return j.dump();
+}
+
 // The parts of a comma-separated option value, empty parts included (the caller says what is wrong).
 std::vector<std::string> split_at_commas(const std::string& text) {
   std::vector<std::string> parts;
@@ -109,7 +117,7 @@ double label_probability(double mean, double sd) {
 
 struct Candidate {
   std::size_t features;   // index into the feature-set list
-  std::string model;      // gp | ensemble | forest
+  std::string model;      // gp | ensemble | forest | boost
   std::string transform;  // none | log1p | hurdle | "" (classification)
   bool pooled_gate = false;  // hurdle: P(y > 0) from the pool of a GP gate and a deep-ensemble classifier
   // Seeds derive from this, the candidate's place in the features x models x transforms list, so that
@@ -179,10 +187,11 @@ std::pair<double, double> fit_platt(const Eigen::VectorXd& m, const Eigen::Vecto
 struct FoldContext {
   const MatbenchOptions& options;
   MatbenchTaskType type;
-  std::string gp_json, ensemble_json, forest_json;
-  // Forests fitted to a 0/1 label (classification, the hurdle's gate) leave out `trim`, so that their
-  // mean stays the class frequency this runner treats as a probability.
-  std::string forest_label_json;
+  std::string gp_json, ensemble_json, forest_json, boost_json;
+  // Forests fitted to a 0/1 label (classification, the hurdle's gate) leave out `trim`, and boosted
+  // trees fitted to one use the squared loss, so that their mean stays the class frequency this runner
+  // treats as a probability.
+  std::string forest_label_json, boost_label_json;
   std::vector<std::string> feature_sets;
   std::vector<std::string> models;  // candidate models, in the order given
   // The `fractions` columns: every element of the dataset's compositions (inputs, never targets), so
@@ -207,7 +216,7 @@ Eigen::VectorXd floor_scale(const Eigen::VectorXd& scale, const Eigen::VectorXd&
 // A model's prediction of the (transformed) target as a Pred. For classification, `label_regression`
 // says whether the model is a regression of the 0/1 label whose predictive distribution gives
 // P(label > ½) (the GP) rather than a model whose mean already is P(y = 1) (the deep ensemble's
-// classification mode, and the forest, whose mean of a 0/1 label is a class frequency).
+// classification mode, and the tree models, whose mean of a 0/1 label is a class frequency).
 Pred backward(const Prediction& p, const std::string& transform, MatbenchTaskType type, bool label_regression) {
   Pred out;
   const Eigen::VectorXd sd = p.std();
@@ -237,6 +246,10 @@ std::unique_ptr<Surrogate> make_model(const FoldContext& ctx, const std::string&
   if (model == "forest") {
     const bool zero_one = label || ctx.type == MatbenchTaskType::Classification;
     return make_surrogate("forest", zero_one ? ctx.forest_label_json : ctx.forest_json, seed);
+  }
+  if (model == "boost") {
+    const bool zero_one = label || ctx.type == MatbenchTaskType::Classification;
+    return make_surrogate("boost", zero_one ? ctx.boost_label_json : ctx.boost_json, seed);
   }
   return make_deep_ensemble(ctx.ensemble_json, seed, ctx.type == MatbenchTaskType::Classification);
 }
@@ -311,8 +324,8 @@ Pred predict_candidate(const Fitted& f, const Candidate& c, const Eigen::MatrixX
   Pred out;
   out.margin = (gate.mean.array() - 0.5).matrix();
   out.p_pos.resize(X.rows());
-  // A forest's mean of a 0/1 label is already a class frequency, like a classifier's probability.
-  const bool gate_frequency = !c.pooled_gate && c.model == "forest";
+  // A tree model's mean of a 0/1 label is already a class frequency, like a classifier's probability.
+  const bool gate_frequency = !c.pooled_gate && (c.model == "forest" || c.model == "boost");
   for (Eigen::Index i = 0; i < X.rows(); ++i)
     out.p_pos[i] = gate_frequency ? std::clamp(gate.mean[i], 0.0, 1.0) : label_probability(gate.mean[i], gate_sd[i]);
   if (f.classifier) {
@@ -656,15 +669,16 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
     else log_warn("--model auto without the deep ensemble (" + why + "): only the GP is a candidate");
   } else {
     for (const std::string& m : split_at_commas(options.model)) {
-      if (m != "gp" && m != "ensemble" && m != "forest")
+      if (m != "gp" && m != "ensemble" && m != "forest" && m != "boost")
         throw InvalidArgument("unknown model '" + m + "' in '" + options.model +
-                              "' (valid: gp, ensemble, forest, a comma-separated list of them, or auto)");
+                              "' (valid: gp, ensemble, forest, boost, a comma-separated list of them, or auto)");
       if (std::find(models.begin(), models.end(), m) != models.end())
         throw InvalidArgument("model '" + m + "' is listed twice in '" + options.model + "'");
       models.push_back(m);
     }
   }
   const bool uses_forest = std::find(models.begin(), models.end(), "forest") != models.end();
+  const bool uses_boost = std::find(models.begin(), models.end(), "boost") != models.end();
   const bool lists_ensemble = options.model != "auto" && std::find(models.begin(), models.end(), "ensemble") != models.end();
   if (options.transform != "none" && options.transform != "log1p" && options.transform != "hurdle" &&
       options.transform != "auto")
@@ -696,6 +710,8 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
   // Checked before any work: bad forest options fail the run at once, not in fold 1.
   if (uses_forest) (void)ForestOptions::from_json(options.forest_options);
   else if (!options.forest_options.empty()) log_warn("forest options given, but no forest is among the models: ignored");
+  if (uses_boost) (void)BoostOptions::from_json(options.boost_options);
+  else if (!options.boost_options.empty()) log_warn("boost options given, but boost is not among the models: ignored");
 
   const std::string label = options.dataset_label.empty() ? folds.task : options.dataset_label;
   const Column& col = data.target(target);
@@ -750,6 +766,7 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
   if (options.inner_refit) sig["inner_refit"] = true;
   if (options.hurdle_gate != "model") sig["hurdle_gate"] = options.hurdle_gate;
   if (uses_forest) sig["forest_options"] = normalized_json(options.forest_options, "forest options");
+  if (uses_boost) sig["boost_options"] = normalized_json(options.boost_options, "boost options");
   // Version 2: σ recalibrated in the transformed space, hurdle P(y > 0) Platt-scaled, coverage from
   // the predictive distribution. Folds of version-1 files are not mixed with these.
   sig["method"] = 2;
@@ -771,7 +788,7 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
       todo.push_back(k);
 
   if (on_start) on_start(todo.size());
-  FoldContext ctx{options, run.type, {}, {}, {}, {}, feature_sets, models, {}};
+  FoldContext ctx{options, run.type, {}, {}, {}, {}, {}, {}, feature_sets, models, {}};
   for (const int z : data.elements()) ctx.elements.emplace_back(element_symbol(z));
   // Concurrent folds share the cores: each model gets its share of threads unless told otherwise.
   const int per_fold_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) /
@@ -782,6 +799,9 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
   ctx.forest_json = with_threads(normalized_json(options.forest_options, "forest options"),
                                  options.threads > 1 ? per_fold_threads : 0);
   ctx.forest_label_json = without_key(ctx.forest_json, "trim");
+  ctx.boost_json = with_threads(normalized_json(options.boost_options, "boost options"),
+                                options.threads > 1 ? per_fold_threads : 0);
+  ctx.boost_label_json = with_key(ctx.boost_json, "loss", "squared");
 
   std::mutex mu;
   std::atomic<std::size_t> next{0};

@@ -86,8 +86,8 @@ const Surrogate& Model::surrogate(std::size_t t) const {
 
 Model Model::train(const Dataset& data, const std::vector<std::string>& targets, const ModelOptions& options) {
   if (targets.empty()) throw InvalidArgument("train: no target given (use --target COLUMN)");
-  if (options.model != "gp" && options.model != "ensemble" && options.model != "forest")
-    throw InvalidArgument("train: unknown model '" + options.model + "' (valid: gp, ensemble, forest)");
+  if (options.model != "gp" && options.model != "ensemble" && options.model != "forest" && options.model != "boost")
+    throw InvalidArgument("train: unknown model '" + options.model + "' (valid: gp, ensemble, forest, boost)");
   if (options.calibrate && options.calibration_folds < 2)
     throw InvalidArgument("train: calibration_folds must be >= 2");
   if (data.rows() == 0) throw DataError("train: the dataset has no rows");

@@ -6,6 +6,7 @@
 #include "matopt/core/error.hpp"
 #include "matopt/models/deep_ensemble.hpp"
 #include "matopt/models/gaussian_process.hpp"
+#include "matopt/models/gradient_boosting.hpp"
 #include "matopt/models/random_forest.hpp"
 #include "matopt/models/surrogate.hpp"
 
@@ -16,7 +17,8 @@ std::unique_ptr<Surrogate> make_surrogate(const std::string& kind, const std::st
   if (kind == "gp") return std::make_unique<GaussianProcess>(GPOptions::from_json(options_json), seed);
   if (kind == "ensemble") return make_deep_ensemble(options_json, seed, false);
   if (kind == "forest") return std::make_unique<RandomForest>(ForestOptions::from_json(options_json), seed);
-  throw InvalidArgument("unknown surrogate '" + kind + "' (valid: gp, ensemble, forest)");
+  if (kind == "boost") return std::make_unique<GradientBoosting>(BoostOptions::from_json(options_json), seed);
+  throw InvalidArgument("unknown surrogate '" + kind + "' (valid: gp, ensemble, forest, boost)");
 }
 
 std::unique_ptr<Surrogate> load_surrogate(const Archive& in) {
@@ -26,7 +28,8 @@ std::unique_ptr<Surrogate> load_surrogate(const Archive& in) {
   if (kind == "gp") s = std::make_unique<GaussianProcess>();
   else if (kind == "ensemble") s = make_deep_ensemble("", 0, false);  // load() restores the saved settings
   else if (kind == "forest") s = std::make_unique<RandomForest>();
-  else throw IOError("load_surrogate: unknown surrogate kind '" + kind + "' in the file (valid: gp, ensemble, forest)");
+  else if (kind == "boost") s = std::make_unique<GradientBoosting>();
+  else throw IOError("load_surrogate: unknown surrogate kind '" + kind + "' in the file (valid: gp, ensemble, forest, boost)");
   s->load(in);
   return s;
 }

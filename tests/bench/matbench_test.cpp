@@ -20,6 +20,7 @@
 #include "matopt/core/rng.hpp"
 #include "matopt/featurize/pipeline.hpp"
 #include "matopt/models/metrics.hpp"
+#include "matopt/models/gradient_boosting.hpp"
 #include "matopt/models/random_forest.hpp"
 
 using namespace matopt;
@@ -977,6 +978,51 @@ TEST_CASE("forest trim applies to regression targets, not to 0/1 labels (classif
   sharpened_gate.fit(in.train, positive);
   CHECK(run_matbench(zeros, "y", folds, opt).folds.at(0).p_positive == gate.predict(in.test).mean);
   CHECK(gate.predict(in.test).mean != sharpened_gate.predict(in.test).mean);
+}
+
+TEST_CASE("boosted trees use their loss on regression targets and the squared loss on 0/1 labels", "[matbench]") {
+  const Dataset data = ternary_dataset(false);
+  const MatbenchFolds folds = stride_folds(data.rows(), 4);
+  MatbenchOptions opt;
+  opt.features = "fractions";
+  opt.model = "boost";
+  opt.boost_options = R"({"rounds":30,"max_leaves":4,"min_samples_leaf":3,"loss":"absolute"})";
+  opt.recalibrate = false;
+  opt.seed = 5;
+  opt.folds = {1};
+  const std::size_t k = 1;
+  const FoldInputs in = fraction_inputs(data, folds, k);
+  const std::uint64_t seed = derive_seed(derive_seed(opt.seed, k), 100);
+  BoostOptions absolute = BoostOptions::from_json(opt.boost_options), squared = absolute;
+  squared.loss = "squared";
+  auto clipped = [](const Eigen::VectorXd& p) { return Eigen::VectorXd(p.cwiseMax(0.0).cwiseMin(1.0)); };
+
+  // Regression: the model as asked for.
+  GradientBoosting model(absolute, seed);
+  model.fit(in.train, target_at(data, in.train_rows));
+  CHECK(run_matbench(data, "y", folds, opt).folds.at(0).loc == model.predict(in.test).mean);
+
+  // Classification: the squared loss's mean of the label (a class frequency, clipped to [0, 1]); the
+  // absolute loss would have given the median label instead.
+  const Dataset labels = ternary_dataset(true);
+  GradientBoosting classifier(squared, seed), median(absolute, seed);
+  classifier.fit(in.train, target_at(labels, in.train_rows));
+  median.fit(in.train, target_at(labels, in.train_rows));
+  const Eigen::VectorXd frequency = clipped(classifier.predict(in.test).mean);
+  CHECK(run_matbench(labels, "y", folds, opt).folds.at(0).mean == frequency);
+  CHECK(frequency != clipped(median.predict(in.test).mean));
+
+  // Hurdle: the gate's P(y > 0) is that frequency too.
+  const Dataset zeros = zero_inflated_dataset();
+  opt.transform = "hurdle";
+  const Eigen::VectorXd positive = target_at(zeros, in.train_rows, positive_label);
+  GradientBoosting gate(squared, derive_seed(seed, 7));
+  gate.fit(in.train, positive);
+  CHECK(run_matbench(zeros, "y", folds, opt).folds.at(0).p_positive == clipped(gate.predict(in.test).mean));
+
+  // Bad options fail before any fold is run.
+  opt.boost_options = R"({"loss":"quantile"})";
+  CHECK_THROWS_WITH(run_matbench(zeros, "y", folds, opt), Catch::Contains("loss"));
 }
 
 TEST_CASE("a forest grown on every row scores test rows that repeat a training row (zero spread)", "[matbench]") {

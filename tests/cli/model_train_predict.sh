@@ -30,21 +30,25 @@ awk -F, 'NR > 1 { if ($2 == "" || $2 < 0 || $2 > 5000 || !($3 > 0) || !($4 >= 0)
 "$BIN" predict --model "$TMP/model2.h5" "$TMP/query.csv" -o "$TMP/pred2.csv" || fail "second predict"
 cmp -s "$TMP/pred.csv" "$TMP/pred2.csv" || fail "predictions differ between identical runs"
 
-# A random forest through the same commands: a saved forest predicts what it predicted in memory, so
-# two files trained alike give the same text; bad forest options are a usage error naming the key.
-for k in 1 2; do
-  "$BIN" train "$TMP/train.csv" --target "yield strength" --model forest --options '{"trees":50}' --seed 3 \
-    --calibrate --folds 3 -o "$TMP/forest$k.h5" > /dev/null || fail "forest train $k exited $?"
-  "$BIN" predict --model "$TMP/forest$k.h5" "$TMP/query.csv" -o "$TMP/forest$k.csv" || fail "forest predict $k"
+# The tree models through the same commands: a saved model predicts what it predicted in memory, so
+# two files trained alike give the same text; bad options are a usage error naming the key.
+for spec in 'forest|{"trees":50}|{"tress":50}|tress' 'boost|{"rounds":100,"members":3}|{"round":100}|round'; do
+  IFS='|' read -r model options bad_options bad_key <<< "$spec"
+  for k in 1 2; do
+    "$BIN" train "$TMP/train.csv" --target "yield strength" --model "$model" --options "$options" --seed 3 \
+      --calibrate --folds 3 -o "$TMP/$model$k.h5" > /dev/null || fail "$model train $k exited $?"
+    "$BIN" predict --model "$TMP/$model$k.h5" "$TMP/query.csv" -o "$TMP/$model$k.csv" || fail "$model predict $k"
+  done
+  cmp -s "$TMP/${model}1.csv" "$TMP/${model}2.csv" || fail "$model predictions differ between identical runs"
+  awk -F, 'NR > 1 { if ($2 == "" || $2 < 0 || $2 > 5000 || !($3 > 0)) bad = 1 } END { exit bad }' \
+    "$TMP/${model}1.csv" || fail "implausible $model predictions: $(cat "$TMP/${model}1.csv")"
+  cmp -s "$TMP/${model}1.csv" "$TMP/pred.csv" && fail "the $model predicts exactly what the GP does"
+  "$BIN" train "$TMP/train.csv" --target "yield strength" --model "$model" --options "$bad_options" -o "$TMP/bad.h5" 2> "$TMP/err.txt"
+  rc=$?; [ $rc -ne 0 ] || fail "unknown $model option accepted"
+  grep -q "$bad_key" "$TMP/err.txt" || fail "$model option error does not name the key: $(cat "$TMP/err.txt")"
+  [ ! -e "$TMP/bad.h5" ] || fail "model written despite a bad $model option"
 done
-cmp -s "$TMP/forest1.csv" "$TMP/forest2.csv" || fail "forest predictions differ between identical runs"
-awk -F, 'NR > 1 { if ($2 == "" || $2 < 0 || $2 > 5000 || !($3 > 0)) bad = 1 } END { exit bad }' \
-  "$TMP/forest1.csv" || fail "implausible forest predictions: $(cat "$TMP/forest1.csv")"
-cmp -s "$TMP/forest1.csv" "$TMP/pred.csv" && fail "the forest predicts exactly what the GP does"
-"$BIN" train "$TMP/train.csv" --target "yield strength" --model forest --options '{"tress":50}' -o "$TMP/bad.h5" 2> "$TMP/err.txt"
-rc=$?; [ $rc -ne 0 ] || fail "unknown forest option accepted"
-grep -q "tress" "$TMP/err.txt" || fail "forest option error does not name the key: $(cat "$TMP/err.txt")"
-[ ! -e "$TMP/bad.h5" ] || fail "model written despite a bad forest option"
+cmp -s "$TMP/forest1.csv" "$TMP/boost1.csv" && fail "boosting predicts exactly what the forest does"
 
 # Usage errors exit 1, data errors 2, and no output file is left behind.
 "$BIN" train "$TMP/train.csv" --target "no such column" -o "$TMP/bad.h5" 2> "$TMP/err.txt"

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "matopt/core/rng.hpp"
+#include "matopt/models/surrogate.hpp"
 
 namespace matopt::test {
 
@@ -21,6 +22,18 @@ inline void noisy_sine(int n, std::uint64_t seed, Eigen::MatrixXd& X, Eigen::Vec
     X(i, 1) = uniform01(rng);
     y[i] = std::sin(X(i, 0)) + 0.5 * X(i, 1) + noise_sd * standard_normal(rng);
   }
+}
+
+// Bit-for-bit equality (sizes included), for determinism and round-trip checks.
+inline bool same(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  return a.size() == b.size() && (a.array() == b.array()).all();
+}
+inline bool same(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() && (a.array() == b.array()).all();
+}
+inline bool same_prediction(const Prediction& a, const Prediction& b) {
+  return same(a.mean, b.mean) && same(a.variance, b.variance) && same(a.epistemic_variance, b.epistemic_variance) &&
+         same(a.aleatoric_variance, b.aleatoric_variance);
 }
 
 }  // namespace matopt::test

@@ -20,6 +20,8 @@ using namespace matopt;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 using matopt::test::noisy_sine;
+using matopt::test::same;
+using matopt::test::same_prediction;
 
 namespace {
 
@@ -70,11 +72,6 @@ ForestOptions small_forest(int trees) {
   return o;
 }
 
-bool same(const VectorXd& a, const VectorXd& b) { return a.size() == b.size() && (a.array() == b.array()).all(); }
-bool same(const MatrixXd& a, const MatrixXd& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() && (a.array() == b.array()).all();
-}
-
 // x = 0..29 with the label y = 1 at every third row (a positive rate of 1/3).
 void every_third_positive(MatrixXd& X, VectorXd& y) {
   X.resize(30, 1);
@@ -95,11 +92,6 @@ SineSplit sine_split(int n_test) {
   noisy_sine(30, 1, d.X, d.y, 0.2);
   noisy_sine(n_test, 2, d.Xt, d.yt, 0.0);
   return d;
-}
-
-bool same_prediction(const Prediction& a, const Prediction& b) {
-  return same(a.mean, b.mean) && same(a.variance, b.variance) && same(a.epistemic_variance, b.epistemic_variance) &&
-         same(a.aleatoric_variance, b.aleatoric_variance);
 }
 
 }  // namespace

@@ -116,14 +116,15 @@ ClassificationScores score_matbench_classification(const Eigen::VectorXd& y, con
 
 /// @brief How to run a benchmark.
 struct MatbenchOptions {
-  /// "gp", "ensemble", "forest", a comma-separated list of them (candidates chosen per fold by inner
-  /// CV), or "auto" (= "gp,ensemble", the ensemble only where the libtorch plugin is available).
+  /// "gp", "ensemble", "forest", "boost", a comma-separated list of them (candidates chosen per fold
+  /// by inner CV), or "auto" (= "gp,ensemble", the ensemble only where the libtorch plugin is available).
   std::string model = "gp";
   /// Pipeline feature spec; several specs separated by ',' are candidates chosen per fold by inner CV.
   std::string features = "magpie+stoichiometry+valence_orbital";
   std::string gp_options;        ///< JSON passed to make_surrogate("gp", ...)
   std::string ensemble_options;  ///< JSON passed to make_deep_ensemble(...)
   std::string forest_options;    ///< JSON passed to make_surrogate("forest", ...) (ForestOptions keys)
+  std::string boost_options;     ///< JSON passed to make_surrogate("boost", ...) (BoostOptions keys)
   /// Target transform for regression: "none", "log1p" (targets must be >= 0; the model predicts
   /// log(1 + y), predictions are mapped back), or "auto" (chosen per fold by inner CV among "none" and,
   /// when every training target is >= 0, "log1p").
@@ -161,7 +162,7 @@ struct MatbenchOptions {
 /// @brief One finished outer fold.
 struct MatbenchFoldResult {
   std::size_t fold = 0;
-  std::string model;      ///< model used on the test rows ("gp"/"ensemble"/"forest", or "pool": see `pool`)
+  std::string model;      ///< model used on the test rows ("gp"/"ensemble"/"forest"/"boost", or "pool": see `pool`)
   std::string transform;  ///< target transform used ("none"/"log1p"; "" for classification)
   std::string features;   ///< feature spec used (a pool: the distinct specs of its members, ','-separated)
   std::vector<std::string> pool;  ///< model "pool": the pooled candidates, as named in inner_cv

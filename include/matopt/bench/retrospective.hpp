@@ -43,7 +43,7 @@ struct RetrospectiveOptions {
   /// "ucb": mean + sqrt(beta) sd. Liang et al.'s LCB is -ratio * mean + sd, i.e. sqrt(beta) =
   /// 1/ratio: their ratio 1 is beta 1 (ratio 2 would be beta 0.25).
   double ucb_beta = 1.0;
-  std::string model = "gp";  ///< make_surrogate() name: "gp", "forest" or "ensemble"
+  std::string model = "gp";  ///< make_surrogate() name: "gp", "forest", "boost" or "ensemble"
   /// Surrogate options JSON; for the GP, retrospective_model_options() adds few-point priors where
   /// these leave them unset.
   std::string model_options;

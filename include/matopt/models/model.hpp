@@ -20,7 +20,7 @@
 namespace matopt {
 
 struct ModelOptions {
-  /// Surrogate registry name: "gp", "ensemble" or "forest".
+  /// Surrogate registry name: "gp", "ensemble", "forest" or "boost".
   std::string model = "gp";
   /// Surrogate options as JSON text (GPOptions keys for "gp", see docs/models.md).
   std::string surrogate_options;
