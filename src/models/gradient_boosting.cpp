@@ -15,6 +15,7 @@
 
 #include "core/parallel.hpp"
 #include "models/binning.hpp"
+#include "models/ensemble_samples.hpp"
 #include "models/input_checks.hpp"
 #include "models/options_json.hpp"
 #include "matopt/core/archive.hpp"
@@ -381,17 +382,7 @@ bool GradientBoosting::is_fitted() const noexcept { return state_ != nullptr; }
 std::unique_ptr<Surrogate> GradientBoosting::clone() const { return std::make_unique<GradientBoosting>(*this); }
 
 void GradientBoosting::fit(const MatrixXd& X, const VectorXd& y, const VectorXd& noise_variance) {
-  const Index n = X.rows();
-  if (n == 0) throw DataError("boost fit: no training rows (expected at least 1)");
-  if (y.size() != n)
-    throw DataError("boost fit: X has " + std::to_string(n) + " rows but y has " + std::to_string(y.size()) + " values");
-  if (X.cols() == 0) throw DataError("boost fit: X has no columns (expected at least 1)");
-  if (n > (Index{1} << 30)) throw InvalidArgument("boost fit: " + std::to_string(n) + " rows exceed the limit of 2^30");
-  detail::check_finite_matrix(X, "boost fit: X");
-  for (Index i = 0; i < n; ++i)
-    if (!std::isfinite(y[i]))
-      throw DataError("boost fit: y row " + std::to_string(i + 1) + " is " + detail::format_number(y[i]) +
-                      " (expected a finite number)");
+  detail::check_tree_training_data(X, y, "boost fit");
   if (noise_variance.size()) log_debug("boost fit: known noise variances are not used by the trees");
 
   auto st = std::make_unique<State>();
@@ -407,11 +398,7 @@ void GradientBoosting::fit(const MatrixXd& X, const VectorXd& y, const VectorXd&
 }
 
 void GradientBoosting::check_input(const MatrixXd& X, const char* what) const {
-  if (!state_) throw InvalidArgument(std::string(what) + ": the model is not fitted");
-  if (X.cols() != state_->input_dim)
-    throw DataError(std::string(what) + ": X has " + std::to_string(X.cols()) + " columns, expected " +
-                    std::to_string(state_->input_dim));
-  detail::check_finite_matrix(X, (std::string(what) + ": X").c_str());
+  detail::check_prediction_input(state_ != nullptr, state_ ? state_->input_dim : 0, X, what);
 }
 
 MatrixXd GradientBoosting::member_predictions(const MatrixXd& X) const {
@@ -444,15 +431,8 @@ Prediction GradientBoosting::predict(const MatrixXd& X) const {
 MatrixXd GradientBoosting::sample_joint(const MatrixXd& X, int n_samples, std::uint64_t seed) const {
   if (n_samples < 0) throw InvalidArgument("boost sample_joint: n_samples must be >= 0");
   const MatrixXd P = member_predictions(X);  // members x m
-  const Eigen::RowVectorXd mean = P.colwise().mean();
-  // f = μ + Σ_k z_k (f_k − μ) / √M, z ~ N(0, I): the members' mean and covariance.
-  const MatrixXd D = (P.rowwise() - mean) / std::sqrt(static_cast<double>(P.rows()));
-  Rng rng(seed);
-  MatrixXd Z(n_samples, P.rows());
-  for (Index s = 0; s < Z.rows(); ++s)
-    for (Index t = 0; t < Z.cols(); ++t) Z(s, t) = standard_normal(rng);
-  MatrixXd S = Z * D;
-  S.rowwise() += mean;
+  MatrixXd S = detail::ensemble_deviation_samples(P, n_samples, seed);
+  S.rowwise() += P.colwise().mean();  // f = μ + Σ_k z_k (f_k − μ) / √M: the members' mean and covariance
   return S;
 }
 
@@ -519,10 +499,7 @@ void GradientBoosting::load(const Archive& in) {
       for (std::int64_t j = b; j < e; ++j) {
         const std::int64_t f = feature[static_cast<std::size_t>(j)];
         const std::int64_t l = left[static_cast<std::size_t>(j)];
-        // Children after their parent and inside the tree, so a walk cannot loop or leave the arrays.
-        if (f >= st->input_dim || (f >= 0 && (l <= j - b || l + 1 >= e - b)))
-          throw IOError("boost load: tree " + std::to_string(t) + " node " + std::to_string(j - b) +
-                        " has an out-of-range column or child");
+        detail::check_tree_node(j - b, e - b, f, l, st->input_dim, "boost load: tree " + std::to_string(t));
         tree.feature.push_back(static_cast<std::int32_t>(f < 0 ? -1 : f));
         tree.left.push_back(static_cast<std::int32_t>(f < 0 ? -1 : l));
         tree.value.push_back(value[j]);

@@ -6,6 +6,7 @@
 #include <Eigen/Core>
 
 #include <cmath>
+#include <cstdint>
 #include <sstream>
 #include <string>
 
@@ -29,6 +30,41 @@ inline void check_finite_matrix(const Eigen::MatrixXd& X, const char* what) {
       if (!std::isfinite(X(i, j)))
         throw DataError(std::string(what) + ": row " + std::to_string(i + 1) + ", column " + std::to_string(j + 1) +
                         " is " + format_number(X(i, j)) + " (expected a finite number)");
+}
+
+/// The training data of a tree model: at least one row and one column, as many targets as rows, at
+/// most 2^30 rows (node indices are int32 and a tree has fewer than 2n nodes), all finite. `what`
+/// starts every message (e.g. "forest fit").
+inline void check_tree_training_data(const Eigen::MatrixXd& X, const Eigen::VectorXd& y, const std::string& what) {
+  const Eigen::Index n = X.rows();
+  if (n == 0) throw DataError(what + ": no training rows (expected at least 1)");
+  if (y.size() != n)
+    throw DataError(what + ": X has " + std::to_string(n) + " rows but y has " + std::to_string(y.size()) + " values");
+  if (X.cols() == 0) throw DataError(what + ": X has no columns (expected at least 1)");
+  if (n > (Eigen::Index{1} << 30))
+    throw InvalidArgument(what + ": " + std::to_string(n) + " rows exceed the limit of 2^30");
+  check_finite_matrix(X, (what + ": X").c_str());
+  for (Eigen::Index i = 0; i < n; ++i)
+    if (!std::isfinite(y[i]))
+      throw DataError(what + ": y row " + std::to_string(i + 1) + " is " + format_number(y[i]) +
+                      " (expected a finite number)");
+}
+
+/// Rows to predict at: the model is fitted, X has its `input_dim` columns, all finite.
+inline void check_prediction_input(bool fitted, Eigen::Index input_dim, const Eigen::MatrixXd& X, const std::string& what) {
+  if (!fitted) throw InvalidArgument(what + ": the model is not fitted");
+  if (X.cols() != input_dim)
+    throw DataError(what + ": X has " + std::to_string(X.cols()) + " columns, expected " + std::to_string(input_dim));
+  check_finite_matrix(X, (what + ": X").c_str());
+}
+
+/// A node of a flat tree read from a file (node j of a tree of `size` nodes, column `feature`, first
+/// child `left`): a split names a column below `input_dim` and has both children after itself and
+/// inside the tree, so that a walk cannot loop or leave the arrays. `what` names the model and tree.
+inline void check_tree_node(std::int64_t j, std::int64_t size, std::int64_t feature, std::int64_t left,
+                            std::int64_t input_dim, const std::string& what) {
+  if (feature >= input_dim || (feature >= 0 && (left <= j || left + 1 >= size)))
+    throw IOError(what + " node " + std::to_string(j) + " has an out-of-range column or child");
 }
 
 }  // namespace matopt::detail

@@ -16,6 +16,7 @@
 
 #include "core/parallel.hpp"
 #include "models/binning.hpp"
+#include "models/ensemble_samples.hpp"
 #include "models/input_checks.hpp"
 #include "models/options_json.hpp"
 #include "matopt/core/archive.hpp"
@@ -330,18 +331,8 @@ bool RandomForest::is_fitted() const noexcept { return state_ != nullptr; }
 std::unique_ptr<Surrogate> RandomForest::clone() const { return std::make_unique<RandomForest>(*this); }
 
 void RandomForest::fit(const MatrixXd& X, const VectorXd& y, const VectorXd& noise_variance) {
+  detail::check_tree_training_data(X, y, "forest fit");
   const Index n = X.rows();
-  if (n == 0) throw DataError("forest fit: no training rows (expected at least 1)");
-  if (y.size() != n)
-    throw DataError("forest fit: X has " + std::to_string(n) + " rows but y has " + std::to_string(y.size()) + " values");
-  if (X.cols() == 0) throw DataError("forest fit: X has no columns (expected at least 1)");
-  // Node indices are int32 and a tree has fewer than 2n nodes.
-  if (n > (Index{1} << 30)) throw InvalidArgument("forest fit: " + std::to_string(n) + " rows exceed the limit of 2^30");
-  detail::check_finite_matrix(X, "forest fit: X");
-  for (Index i = 0; i < n; ++i)
-    if (!std::isfinite(y[i]))
-      throw DataError("forest fit: y row " + std::to_string(i + 1) + " is " + detail::format_number(y[i]) +
-                      " (expected a finite number)");
   if (noise_variance.size()) log_debug("forest fit: known noise variances are not used by the trees");
 
   auto st = std::make_unique<State>();
@@ -380,11 +371,7 @@ void for_each_row(Index rows, int threads, Fn&& fn) {
 }  // namespace
 
 void RandomForest::check_input(const MatrixXd& X, const char* what) const {
-  if (!state_) throw InvalidArgument(std::string(what) + ": the model is not fitted");
-  if (X.cols() != state_->input_dim)
-    throw DataError(std::string(what) + ": X has " + std::to_string(X.cols()) + " columns, expected " +
-                    std::to_string(state_->input_dim));
-  detail::check_finite_matrix(X, (std::string(what) + ": X").c_str());
+  detail::check_prediction_input(state_ != nullptr, state_ ? state_->input_dim : 0, X, what);
 }
 
 MatrixXd RandomForest::tree_predictions(const MatrixXd& X) const {
@@ -437,13 +424,7 @@ MatrixXd RandomForest::sample_joint(const MatrixXd& X, int n_samples, std::uint6
   // z ~ N(0, I). Drawing whole trees instead would never go beyond the training targets, so every
   // improvement-based acquisition (qNEHVI, qEI) would be 0 everywhere.
   const MatrixXd P = tree_predictions(X);  // T x m
-  const Eigen::RowVectorXd mean = P.colwise().mean();
-  const MatrixXd D = (P.rowwise() - mean) / std::sqrt(static_cast<double>(P.rows()));
-  Rng rng(seed);
-  MatrixXd Z(n_samples, P.rows());
-  for (Index s = 0; s < Z.rows(); ++s)
-    for (Index t = 0; t < Z.cols(); ++t) Z(s, t) = standard_normal(rng);
-  MatrixXd S = Z * D;
+  MatrixXd S = detail::ensemble_deviation_samples(P, n_samples, seed);
   const std::size_t trimmed = trim_count(static_cast<std::size_t>(P.rows()), options_.trim);
   if (trimmed > 0) {  // centred on predict()'s trimmed mean, with the trees' covariance
     std::vector<double> column(static_cast<std::size_t>(P.rows()));
@@ -452,7 +433,7 @@ MatrixXd RandomForest::sample_joint(const MatrixXd& X, int n_samples, std::uint6
       S.col(i).array() += trimmed_mean(column, trimmed);
     }
   } else {
-    S.rowwise() += mean;
+    S.rowwise() += P.colwise().mean();
   }
   return S;
 }
@@ -517,10 +498,7 @@ void RandomForest::load(const Archive& in) {
     for (std::int64_t k = b; k < e; ++k) {
       const std::int64_t f = feature[static_cast<std::size_t>(k)];
       const std::int64_t l = left[static_cast<std::size_t>(k)];
-      // Children after their parent and inside the tree, so a walk cannot loop or leave the arrays.
-      if (f >= st->input_dim || (f >= 0 && (l <= k - b || l + 1 >= e - b)))
-        throw IOError("forest load: tree " + std::to_string(t) + " node " + std::to_string(k - b) +
-                      " has an out-of-range column or child");
+      detail::check_tree_node(k - b, e - b, f, l, st->input_dim, "forest load: tree " + std::to_string(t));
       tree.feature.push_back(static_cast<std::int32_t>(f < 0 ? -1 : f));
       tree.left.push_back(static_cast<std::int32_t>(f < 0 ? -1 : l));
       tree.value.push_back(value[k]);

@@ -24,6 +24,19 @@ inline void noisy_sine(int n, std::uint64_t seed, Eigen::MatrixXd& X, Eigen::Vec
   }
 }
 
+// n_train noisy training rows of the sine (seed `seed`, noise_sd 0.2 unless given) and n_test
+// noise-free test rows (seed + 1).
+struct SineSplit {
+  Eigen::MatrixXd X, Xt;
+  Eigen::VectorXd y, yt;
+};
+inline SineSplit sine_split(int n_train, int n_test, std::uint64_t seed = 1, double noise_sd = 0.2) {
+  SineSplit d;
+  noisy_sine(n_train, seed, d.X, d.y, noise_sd);
+  noisy_sine(n_test, seed + 1, d.Xt, d.yt, 0.0);
+  return d;
+}
+
 // Bit-for-bit equality (sizes included), for determinism and round-trip checks.
 inline bool same(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
   return a.size() == b.size() && (a.array() == b.array()).all();

@@ -16,9 +16,9 @@
 using namespace matopt;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
-using matopt::test::noisy_sine;
 using matopt::test::same;
 using matopt::test::same_prediction;
+using matopt::test::sine_split;
 
 namespace {
 
@@ -151,10 +151,7 @@ TEST_CASE("Boosting: max_leaves and min_samples_leaf bound each tree", "[boost]"
 }
 
 TEST_CASE("Boosting: learns a noisy sine", "[boost]") {
-  MatrixXd X, Xt;
-  VectorXd y, yt;
-  noisy_sine(400, 1, X, y, 0.1);
-  noisy_sine(200, 2, Xt, yt, 0.0);
+  const auto [X, Xt, y, yt] = sine_split(400, 200, 1, 0.1);
   BoostOptions o;
   o.rounds = 300;
   o.max_leaves = 8;
@@ -224,10 +221,7 @@ TEST_CASE("Boosting: members' spread is the epistemic variance; seeded and threa
 }
 
 TEST_CASE("Boosting: constant targets predict the constant", "[boost]") {
-  MatrixXd X, Xt;
-  VectorXd y, yt;
-  noisy_sine(30, 1, X, y, 0.0);
-  noisy_sine(5, 2, Xt, yt, 0.0);
+  const auto [X, Xt, y, yt] = sine_split(30, 5);
   for (const char* loss : {"squared", "absolute", "huber"}) {
     BoostOptions o = plain(5, 4);
     o.loss = loss;
@@ -242,10 +236,7 @@ TEST_CASE("Boosting: constant targets predict the constant", "[boost]") {
 }
 
 TEST_CASE("Boosting: save/load, the registry and clone give identical predictions", "[boost]") {
-  MatrixXd X, Xt;
-  VectorXd y, yt;
-  noisy_sine(60, 10, X, y, 0.1);
-  noisy_sine(15, 11, Xt, yt, 0.0);
+  const auto [X, Xt, y, yt] = sine_split(60, 15, 10, 0.1);
   BoostOptions o;
   o.rounds = 20;
   o.max_leaves = 6;
@@ -341,10 +332,7 @@ TEST_CASE("Boost options: JSON round trip and validation", "[boost]") {
 }
 
 TEST_CASE("Boosting bad input: clear errors; a corrupt archive leaves the model as it was", "[boost]") {
-  MatrixXd X, Xt;
-  VectorXd y, yt;
-  noisy_sine(20, 1, X, y, 0.1);
-  noisy_sine(5, 2, Xt, yt, 0.0);
+  const auto [X, Xt, y, yt] = sine_split(20, 5, 1, 0.1);
   GradientBoosting g(plain(3, 4), 0);
   CHECK_THROWS_WITH(g.predict(Xt), Catch::Contains("not fitted"));
   CHECK_THROWS_AS(g.fit(MatrixXd(0, 2), VectorXd(0)), DataError);

@@ -22,6 +22,8 @@ using Eigen::VectorXd;
 using matopt::test::noisy_sine;
 using matopt::test::same;
 using matopt::test::same_prediction;
+using matopt::test::sine_split;
+using matopt::test::SineSplit;
 
 namespace {
 
@@ -80,18 +82,6 @@ void every_third_positive(MatrixXd& X, VectorXd& y) {
     X(i, 0) = i;
     y[i] = i % 3 == 0 ? 1.0 : 0.0;
   }
-}
-
-// 30 noisy training rows of the sine fixture (seed 1) and n_test noise-free test rows (seed 2).
-struct SineSplit {
-  MatrixXd X, Xt;
-  VectorXd y, yt;
-};
-SineSplit sine_split(int n_test) {
-  SineSplit d;
-  noisy_sine(30, 1, d.X, d.y, 0.2);
-  noisy_sine(n_test, 2, d.Xt, d.yt, 0.0);
-  return d;
 }
 
 }  // namespace
@@ -859,7 +849,7 @@ TEST_CASE("Trimmed forest: between two points the mean drops the trees' extreme 
 }
 
 TEST_CASE("Trimmed forest: the location is the trimmed mean of the trees; trim = 0 is the plain mean", "[forest]") {
-  const SineSplit d = sine_split(9);
+  const SineSplit d = sine_split(30, 9);
   const MatrixXd &X = d.X, &Xt = d.Xt;
   const VectorXd& y = d.y;
   const int T = 25;
@@ -919,7 +909,7 @@ TEST_CASE("Trimmed forest: the location is the trimmed mean of the trees; trim =
 }
 
 TEST_CASE("Trimmed forest: how many trees are dropped", "[forest]") {
-  const SineSplit d = sine_split(5);
+  const SineSplit d = sine_split(30, 5);
   const MatrixXd &X = d.X, &Xt = d.Xt;
   const VectorXd& y = d.y;
   // The mean of the sorted tree predictions v[k .. T-k-1] of a forest of T trees with seed 4.
