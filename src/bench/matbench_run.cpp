@@ -92,6 +92,7 @@ std::string without_key(const std::string& text, const char* key) {
 // The JSON options text with `key` set to `value` (replacing any value given).
 std::string with_key(const std::string& text, const char* key, const char* value) {
   Json j = text.empty() ? Json::object() : Json::parse(text);
+  if (!j.is_object()) return text;  // not a model's options: from_json refuses it where it is used
   j[key] = value;
   return j.dump();
 }
@@ -799,9 +800,11 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
   ctx.forest_json = with_threads(normalized_json(options.forest_options, "forest options"),
                                  options.threads > 1 ? per_fold_threads : 0);
   ctx.forest_label_json = without_key(ctx.forest_json, "trim");
-  ctx.boost_json = with_threads(normalized_json(options.boost_options, "boost options"),
-                                options.threads > 1 ? per_fold_threads : 0);
-  ctx.boost_label_json = with_key(ctx.boost_json, "loss", "squared");
+  if (uses_boost) {  // unused options are only warned about, never parsed
+    ctx.boost_json = with_threads(normalized_json(options.boost_options, "boost options"),
+                                  options.threads > 1 ? per_fold_threads : 0);
+    ctx.boost_label_json = with_key(ctx.boost_json, "loss", "squared");
+  }
 
   std::mutex mu;
   std::atomic<std::size_t> next{0};

@@ -42,9 +42,12 @@ StdCalibration fit_std_calibration(const VectorXd& r, const VectorXd& s) {
   if (!r.allFinite() || !s.allFinite() || (s.array() < 0.0).any())
     throw InvalidArgument("fit_std_calibration: residuals and standard deviations must be finite (std >= 0)");
   // Work with b in units of the mean σ so both parameters are O(1); fall back to the residual scale
-  // when every σ is 0.
+  // when the σ are 0 or negligible beside the residuals (a model without spread, e.g. one boosted
+  // member, whose σ a caller floored at ~1e-12), where b must carry the whole noise and its bound
+  // would otherwise cap σ' near 0.
+  const double residual_rms = std::sqrt(r.squaredNorm() / static_cast<double>(r.size()));
   double unit = s.mean();
-  if (!(unit > 0.0)) unit = std::sqrt(r.squaredNorm() / static_cast<double>(r.size()));
+  if (!(unit > 1e-6 * residual_rms)) unit = residual_rms;
   if (!(unit > 0.0)) unit = 1.0;
   const VectorXd sn = s / unit, rn = r / unit;
   const double n = static_cast<double>(r.size());

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "core/parallel.hpp"
@@ -137,6 +138,9 @@ class TreeGrower {
       }
       left.split = best_split(left);
       right.split = best_split(right);
+      // A leaf that cannot split needs no histogram: free it, so memory grows with the open leaves.
+      for (Leaf* leaf : {&left, &right})
+        if (leaf->split.column < 0) leaf->hist = Histogram{};
       leaves[pick] = std::move(left);
       leaves.push_back(std::move(right));
     }
@@ -378,6 +382,9 @@ GradientBoosting& GradientBoosting::operator=(const GradientBoosting& o) {
   return *this;
 }
 
+GradientBoosting::GradientBoosting(GradientBoosting&&) noexcept = default;
+GradientBoosting& GradientBoosting::operator=(GradientBoosting&&) noexcept = default;
+
 bool GradientBoosting::is_fitted() const noexcept { return state_ != nullptr; }
 std::unique_ptr<Surrogate> GradientBoosting::clone() const { return std::make_unique<GradientBoosting>(*this); }
 
@@ -389,6 +396,11 @@ void GradientBoosting::fit(const MatrixXd& X, const VectorXd& y, const VectorXd&
   st->input_dim = X.cols();
   st->y_mean = y.mean();
   const double sd = std::sqrt((y.array() - st->y_mean).square().mean());
+  if (!std::isfinite(st->y_mean) || !std::isfinite(sd))
+    throw DataError("boost fit: the targets' mean or spread overflows a double (rescale y)");
+  if (options_.members > 1 && options_.subsample == 1.0 && options_.colsample == 1.0)
+    log_warn("boost fit: with subsample and colsample 1 the " + std::to_string(options_.members) +
+             " members are identical (their spread, the epistemic variance, is 0)");
   st->y_scale = sd > 0 && std::isfinite(sd) ? sd : 1.0;  // constant targets: any scale fits them
   const VectorXd z = (y.array() - st->y_mean) / st->y_scale;
   const detail::Binned B = detail::bin_columns(X, options_.max_bins, options_.threads);
@@ -482,19 +494,23 @@ void GradientBoosting::load(const Archive& in) {
   const VectorXd& value = in.vector("value");
   const auto total = static_cast<std::int64_t>(feature.size());
   const auto tree_count = static_cast<std::int64_t>(offsets.size()) - 1;
-  if (st->input_dim < 1 || !std::isfinite(st->y_mean) || !(st->y_scale > 0) || init.size() < 1 ||
-      static_cast<Index>(member_trees.size()) != init.size() + 1 || member_trees.front() != 0 ||
-      member_trees.back() != tree_count || offsets.size() < 2 || offsets.front() != 0 || offsets.back() != total ||
+  if (st->input_dim < 1 || st->input_dim > std::numeric_limits<std::int32_t>::max() ||
+      !std::isfinite(st->y_mean) || !(st->y_scale > 0) || !std::isfinite(st->y_scale) || init.size() < 1 ||
+      !init.allFinite() || !value.allFinite() || static_cast<Index>(member_trees.size()) != init.size() + 1 ||
       static_cast<std::int64_t>(left.size()) != total || value.size() != total)
-    throw IOError("boost load: inconsistent array sizes in the archive");
+    throw IOError("boost load: inconsistent array sizes or non-finite values in the archive");
+  detail::check_tree_offsets(offsets, total, "boost load");
+  if (member_trees.front() != 0 || member_trees.back() != tree_count)
+    throw IOError("boost load: the members' tree counts do not add up to the trees in the archive");
+  for (std::size_t k = 0; k + 1 < member_trees.size(); ++k)
+    if (member_trees[k + 1] < member_trees[k])
+      throw IOError("boost load: member " + std::to_string(k) + " has a negative tree count");
   for (Index k = 0; k < init.size(); ++k) {
     const std::int64_t t0 = member_trees[static_cast<std::size_t>(k)], t1 = member_trees[static_cast<std::size_t>(k) + 1];
-    if (t1 < t0) throw IOError("boost load: member " + std::to_string(k) + " has a negative tree count");
     Member m;
     m.init = init[k];
     for (std::int64_t t = t0; t < t1; ++t) {
       const std::int64_t b = offsets[static_cast<std::size_t>(t)], e = offsets[static_cast<std::size_t>(t) + 1];
-      if (e <= b || e - b > (std::int64_t{1} << 31)) throw IOError("boost load: tree " + std::to_string(t) + " has a bad node count");
       Tree tree;
       for (std::int64_t j = b; j < e; ++j) {
         const std::int64_t f = feature[static_cast<std::size_t>(j)];

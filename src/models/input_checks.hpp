@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "matopt/core/error.hpp"
 
@@ -56,6 +57,16 @@ inline void check_prediction_input(bool fitted, Eigen::Index input_dim, const Ei
   if (X.cols() != input_dim)
     throw DataError(what + ": X has " + std::to_string(X.cols()) + " columns, expected " + std::to_string(input_dim));
   check_finite_matrix(X, (what + ": X").c_str());
+}
+
+/// The tree offsets of flat node arrays read from a file: they start at 0, end at `total` nodes and
+/// strictly increase (no empty tree), checked before any node is read. `what` names the model.
+inline void check_tree_offsets(const std::vector<std::int64_t>& offsets, std::int64_t total, const std::string& what) {
+  if (offsets.size() < 2 || offsets.front() != 0 || offsets.back() != total)
+    throw IOError(what + ": the tree offsets do not span the node arrays");
+  for (std::size_t t = 0; t + 1 < offsets.size(); ++t)
+    if (offsets[t + 1] <= offsets[t] || offsets[t + 1] - offsets[t] > (std::int64_t{1} << 31))
+      throw IOError(what + ": tree " + std::to_string(t) + " has a bad node count");
 }
 
 /// A node of a flat tree read from a file (node j of a tree of `size` nodes, column `feature`, first

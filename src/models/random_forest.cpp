@@ -487,13 +487,13 @@ void RandomForest::load(const Archive& in) {
   const VectorXd& leaf_variance = in.vector("leaf_variance");
   st->importance = in.vector("importance");
   const auto total = static_cast<std::int64_t>(feature.size());
-  if (st->input_dim < 1 || offsets.size() < 2 || offsets.front() != 0 || offsets.back() != total ||
+  if (st->input_dim < 1 || st->input_dim > std::numeric_limits<std::int32_t>::max() ||
       static_cast<std::int64_t>(left.size()) != total || value.size() != total || leaf_variance.size() != total ||
       st->importance.size() != st->input_dim)
     throw IOError("forest load: inconsistent array sizes in the archive");
+  detail::check_tree_offsets(offsets, total, "forest load");
   for (std::size_t t = 0; t + 1 < offsets.size(); ++t) {
     const std::int64_t b = offsets[t], e = offsets[t + 1];
-    if (e <= b || e - b > (std::int64_t{1} << 31)) throw IOError("forest load: tree " + std::to_string(t) + " has a bad node count");
     Tree tree;
     for (std::int64_t k = b; k < e; ++k) {
       const std::int64_t f = feature[static_cast<std::size_t>(k)];

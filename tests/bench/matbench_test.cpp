@@ -1001,6 +1001,16 @@ TEST_CASE("boosted trees use their loss on regression targets and the squared lo
   GradientBoosting model(absolute, seed);
   model.fit(in.train, target_at(data, in.train_rows));
   CHECK(run_matbench(data, "y", folds, opt).folds.at(0).loc == model.predict(in.test).mean);
+  {
+    // One member has no spread (floored at 1e-12); recalibration on inner-CV residuals must still
+    // give σ of the residuals' size, not the floor scaled by the calibration's bounds.
+    MatbenchOptions recal = opt;
+    recal.recalibrate = true;
+    recal.inner_folds = 2;
+    const MatbenchFoldResult r = run_matbench(data, "y", folds, recal).folds.at(0);
+    CHECK(r.std.minCoeff() > 0.1 * r.metrics.at("mae"));
+    CHECK(r.metrics.at("coverage95") > 0.5);
+  }
 
   // Classification: the squared loss's mean of the label (a class frequency, clipped to [0, 1]); the
   // absolute loss would have given the median label instead.

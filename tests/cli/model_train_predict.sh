@@ -32,7 +32,7 @@ cmp -s "$TMP/pred.csv" "$TMP/pred2.csv" || fail "predictions differ between iden
 
 # The tree models through the same commands: a saved model predicts what it predicted in memory, so
 # two files trained alike give the same text; bad options are a usage error naming the key.
-for spec in 'forest|{"trees":50}|{"tress":50}|tress' 'boost|{"rounds":100,"members":3}|{"round":100}|round'; do
+for spec in 'forest|{"trees":50}|{"tress":50}|tress' 'boost|{"rounds":100,"members":3,"min_samples_leaf":3}|{"round":100}|round'; do
   IFS='|' read -r model options bad_options bad_key <<< "$spec"
   for k in 1 2; do
     "$BIN" train "$TMP/train.csv" --target "yield strength" --model "$model" --options "$options" --seed 3 \

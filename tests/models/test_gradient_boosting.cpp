@@ -101,13 +101,15 @@ TEST_CASE("Boosting: one round of two leaves fits a step exactly; λ and the lea
 }
 
 TEST_CASE("Boosting: the absolute loss aims at the median, squared at the mean, Huber between", "[boost]") {
-  // One leaf per tree, so each round moves every row by the same step: the model is a location.
+  // One leaf per tree, so each round moves every row by the same step: the model is a location. With
+  // learning rate 0.5 the result shows the start value (the median for absolute and Huber, the mean
+  // for squared) and the leaf step separately.
   MatrixXd X(5, 1);
   X << 0, 1, 2, 3, 4;
   VectorXd y(5);
   y << 0, 1, 2, 3, 100;  // mean 21.2, median 2
   auto location = [&](const std::string& loss, double delta) {
-    BoostOptions o = plain(1, 1);
+    BoostOptions o = plain(1, 1, 0.5);
     o.loss = loss;
     o.huber_delta = delta;
     GradientBoosting g(o, 0);
@@ -116,16 +118,43 @@ TEST_CASE("Boosting: the absolute loss aims at the median, squared at the mean, 
     CHECK(count_distinct(m) == 1);
     return m[0];
   };
-  CHECK(location("squared", 1.0) == Approx(21.2).epsilon(1e-14));
-  CHECK(location("absolute", 1.0) == Approx(2.0).epsilon(1e-14));
-  // Huber's leaf is the median plus the mean deviation from it clipped at δ (in units of y's standard
-  // deviation, here 39.4): a huge δ clips nothing (the mean), a tiny one leaves the median.
-  CHECK(location("huber", 1e6) == Approx(21.2).epsilon(1e-12));
+  CHECK(location("squared", 1.0) == Approx(21.2).epsilon(1e-14));   // starts at the mean, step 0
+  CHECK(location("absolute", 1.0) == Approx(2.0).epsilon(1e-14));   // starts at the median, step 0
+  // Huber starts at the median (2); its step is the median residual (0) plus the mean deviation from
+  // it clipped at δ (in units of y's standard deviation, here 39.4), halved by the learning rate: a
+  // huge δ clips nothing (half the way to the mean), a tiny one stays at the median.
+  CHECK(location("huber", 1e6) == Approx(2.0 + 0.5 * 19.2).epsilon(1e-12));
   CHECK(location("huber", 1e-9) == Approx(2.0).margin(1e-6));
   // δ = 0.1 σ (3.94): of the deviations from the median (-2, -1, 0, 1, 98) only the outlier's is
-  // clipped, so the step is the median plus (-2 + 3.94) / 5.
+  // clipped, so the step is (-2 + 3.94) / 5, halved.
   const double sd = std::sqrt(((y.array() - 21.2).square()).mean());
-  CHECK(location("huber", 0.1) == Approx(2.0 + (-2.0 + 0.1 * sd) / 5.0).epsilon(1e-12));
+  CHECK(location("huber", 0.1) == Approx(2.0 + 0.5 * (-2.0 + 0.1 * sd) / 5.0).epsilon(1e-12));
+}
+
+TEST_CASE("Boosting: each leaf of the absolute loss predicts its rows' median", "[boost]") {
+  // x = 0..9; y = 0, 0, 0, 0, 40 | 10 x 5. The median target is 10, so the residuals are
+  // -10 x 4, 30 | 0 x 5 and their signs -1 x 4, +1 | 0 x 5: the best cut of the signs is after x = 3
+  // (gain 16/4 + 1/6 - 9/10). The left leaf's median residual is -10, the right one's 0 (not the
+  // mean 5 that the squared loss would add).
+  MatrixXd X(10, 1);
+  VectorXd y(10);
+  for (int i = 0; i < 10; ++i) X(i, 0) = i;
+  y << 0, 0, 0, 0, 40, 10, 10, 10, 10, 10;
+  auto fitted = [&](const std::string& loss, double delta) {
+    BoostOptions o = plain(1, 2);
+    o.loss = loss;
+    o.huber_delta = delta;
+    GradientBoosting g(o, 0);
+    g.fit(X, y);
+    return VectorXd(g.predict(X).mean);
+  };
+  const VectorXd absolute = fitted("absolute", 1.0);
+  for (int i = 0; i < 4; ++i) CHECK(absolute[i] == Approx(0.0).margin(1e-12));
+  for (int i = 4; i < 10; ++i) CHECK(absolute[i] == Approx(10.0).epsilon(1e-14));
+  // Huber with a huge δ takes the right leaf's mean residual (30 / 6 = 5) from the median start.
+  const VectorXd huber = fitted("huber", 1e6);
+  for (int i = 0; i < 4; ++i) CHECK(huber[i] == Approx(0.0).margin(1e-12));
+  for (int i = 4; i < 10; ++i) CHECK(huber[i] == Approx(15.0).epsilon(1e-14));
 }
 
 TEST_CASE("Boosting: max_leaves and min_samples_leaf bound each tree", "[boost]") {
@@ -168,13 +197,13 @@ TEST_CASE("Boosting: learns a noisy sine", "[boost]") {
 TEST_CASE("Boosting: members' spread is the epistemic variance; seeded and thread-invariant", "[boost]") {
   MatrixXd X, Xt;
   VectorXd y, yt;
-  // Large enough (6000 x 25) that the root histograms are split over threads.
-  wide_sine(6000, 25, 4, X, y);
-  wide_sine(50, 25, 5, Xt, yt);
+  // Large enough that a root histogram (6000 rows x 24 of 40 columns) is split over threads.
+  wide_sine(6000, 40, 4, X, y);
+  wide_sine(50, 40, 5, Xt, yt);
   BoostOptions o;
   o.rounds = 15;
   o.max_leaves = 15;
-  o.subsample = 0.7;
+  o.subsample = 1.0;
   o.colsample = 0.6;
   o.members = 3;
   o.threads = 1;
@@ -188,7 +217,7 @@ TEST_CASE("Boosting: members' spread is the epistemic variance; seeded and threa
     CHECK(p.mean[i] == Approx(mean).epsilon(1e-14));
     CHECK(p.epistemic_variance[i] == Approx((P.col(i).array() - mean).square().mean()).epsilon(1e-12));
   }
-  CHECK(p.epistemic_variance.minCoeff() > 0.0);  // the members saw different rows and columns
+  CHECK(p.epistemic_variance.minCoeff() > 0.0);  // the members split on different columns
   CHECK(p.aleatoric_variance.isZero(0.0));
   CHECK(same(p.variance, p.epistemic_variance));
 
@@ -356,6 +385,28 @@ TEST_CASE("Boosting bad input: clear errors; a corrupt archive leaves the model 
     REQUIRE(k < feature.size());
     left[k] = 1000000;
     ar.set("left", std::move(left));
+    CHECK_THROWS_AS(g.load(ar), IOError);
+  }
+  SECTION("tree offsets that run past the node arrays") {
+    std::vector<std::int64_t> offsets = ar.integers("tree_offsets");
+    REQUIRE(offsets.size() >= 3);
+    offsets[1] = offsets.back() + 100;  // tree 0 would read beyond the nodes before tree 1 looks wrong
+    ar.set("tree_offsets", std::move(offsets));
+    CHECK_THROWS_WITH(g.load(ar), Catch::Contains("bad node count"));
+  }
+  SECTION("member tree counts out of order") {
+    std::vector<std::int64_t> member_trees = ar.integers("member_trees");
+    REQUIRE(member_trees.size() == 2);
+    member_trees.insert(member_trees.begin() + 1, member_trees.back() + 5);  // [0, T + 5, T] for 2 members
+    ar.set("member_trees", std::move(member_trees));
+    std::vector<double> init{0.0, 0.0};
+    ar.set("init", VectorXd(Eigen::Map<VectorXd>(init.data(), 2)));
+    CHECK_THROWS_WITH(g.load(ar), Catch::Contains("negative tree count"));
+  }
+  SECTION("a non-finite leaf value") {
+    VectorXd value = ar.vector("value");
+    value[0] = std::nan("");
+    ar.set("value", std::move(value));
     CHECK_THROWS_AS(g.load(ar), IOError);
   }
   SECTION("member tree counts that do not add up") {

@@ -130,6 +130,14 @@ TEST_CASE("std recalibration recovers a known a, b", "[calibration]") {
   CHECK(id.a == Approx(1.0).margin(0.05));
   CHECK(id.b == Approx(0.0).margin(0.05));
   CHECK_THROWS_AS(fit_std_calibration(v({1.0}), v({1.0})), InvalidArgument);
+
+  // σ floored at 1e-12 (a model without spread): b carries the residuals' whole scale, N(0, 3²).
+  for (int i = 0; i < n; ++i) {
+    s[i] = 1e-12;
+    r[i] = 3.0 * standard_normal(rng);
+  }
+  const StdCalibration floor = fit_std_calibration(r, s);
+  CHECK(floor.apply(v({1e-12}))[0] == Approx(3.0).margin(0.05));
 }
 
 TEST_CASE("recalibrated predictions keep the epistemic/aleatoric split", "[calibration]") {

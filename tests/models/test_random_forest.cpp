@@ -667,6 +667,11 @@ TEST_CASE("Forest: a corrupt archive is an IOError and leaves the model as it wa
     off.back() -= 1;
     a.set("tree_offsets", off);
   });
+  corrupt([&](Archive& a) {  // tree 0 would run past the node arrays before tree 1 looked wrong
+    auto off = good.integers("tree_offsets");
+    off[1] = off.back() + 100;
+    a.set("tree_offsets", off);
+  });
   corrupt([&](Archive& a) { a.set_attr("kind", std::string("gp")); });
   // A failed fit keeps the previous one too.
   RandomForest g = f;

@@ -65,6 +65,8 @@ class GradientBoosting final : public Surrogate {
   ~GradientBoosting() override;
   GradientBoosting(const GradientBoosting&);
   GradientBoosting& operator=(const GradientBoosting&);
+  GradientBoosting(GradientBoosting&&) noexcept;
+  GradientBoosting& operator=(GradientBoosting&&) noexcept;
 
   std::string kind() const override { return "boost"; }
   /// Known noise variances are not used (logged once at debug level).
