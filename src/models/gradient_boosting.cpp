@@ -17,6 +17,7 @@
 #include "core/parallel.hpp"
 #include "models/binning.hpp"
 #include "models/ensemble_samples.hpp"
+#include "models/row_blocks.hpp"
 #include "models/input_checks.hpp"
 #include "models/options_json.hpp"
 #include "matopt/core/archive.hpp"
@@ -291,9 +292,6 @@ Member boost(const MatrixXd& X, const detail::Binned& B, const VectorXd& z, cons
   return m;
 }
 
-// Rows per block of parallel prediction work: fixed, so the arithmetic does not depend on threads.
-constexpr Index kRowBlock = 256;
-
 }  // namespace
 
 struct GradientBoosting::State {
@@ -417,15 +415,12 @@ MatrixXd GradientBoosting::member_predictions(const MatrixXd& X) const {
   check_input(X, "boost member_predictions");
   const auto& members = state_->members;
   MatrixXd P(static_cast<Index>(members.size()), X.rows());
-  const int blocks = static_cast<int>((X.rows() + kRowBlock - 1) / kRowBlock);
-  detail::parallel_for(blocks, options_.threads, [&](int b) {
-    const Index r0 = static_cast<Index>(b) * kRowBlock, r1 = std::min(X.rows(), r0 + kRowBlock);
-    for (Index i = r0; i < r1; ++i)
-      for (std::size_t k = 0; k < members.size(); ++k) {
-        double f = members[k].init;
-        for (const Tree& t : members[k].trees) f += t.at(X, i);
-        P(static_cast<Index>(k), i) = state_->y_mean + state_->y_scale * f;
-      }
+  detail::for_each_row(X.rows(), options_.threads, [&](Index i) {
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      double f = members[k].init;
+      for (const Tree& t : members[k].trees) f += t.at(X, i);
+      P(static_cast<Index>(k), i) = state_->y_mean + state_->y_scale * f;
+    }
   });
   return P;
 }

@@ -17,6 +17,7 @@
 #include "core/parallel.hpp"
 #include "models/binning.hpp"
 #include "models/ensemble_samples.hpp"
+#include "models/row_blocks.hpp"
 #include "models/input_checks.hpp"
 #include "models/options_json.hpp"
 #include "matopt/core/archive.hpp"
@@ -228,9 +229,6 @@ BuildResult grow_tree(const MatrixXd& X, const Binned& B, const VectorXd& y, std
   return out;
 }
 
-// Rows per block of parallel prediction work: fixed, so the arithmetic does not depend on threads.
-constexpr Index kRowBlock = 256;
-
 // How many of n values a trim drops from each end: floor(trim * n), at most (n - 1) / 2 so that one
 // value is left. The 1e-9 makes a share that is a whole number of trees in decimal count as that
 // number (0.29 * 100 is 28.999999999999996 in doubles).
@@ -356,20 +354,6 @@ void RandomForest::fit(const MatrixXd& X, const VectorXd& y, const VectorXd& noi
   state_ = std::move(st);  // only a complete fit replaces the previous one
 }
 
-namespace {
-
-// Calls fn(row) for every row of X in fixed blocks of rows spread over the threads.
-template <class Fn>
-void for_each_row(Index rows, int threads, Fn&& fn) {
-  const int blocks = static_cast<int>((rows + kRowBlock - 1) / kRowBlock);
-  detail::parallel_for(blocks, threads, [&](int b) {
-    const Index r0 = static_cast<Index>(b) * kRowBlock, r1 = std::min(rows, r0 + kRowBlock);
-    for (Index i = r0; i < r1; ++i) fn(i);
-  });
-}
-
-}  // namespace
-
 void RandomForest::check_input(const MatrixXd& X, const char* what) const {
   detail::check_prediction_input(state_ != nullptr, state_ ? state_->input_dim : 0, X, what);
 }
@@ -378,7 +362,7 @@ MatrixXd RandomForest::tree_predictions(const MatrixXd& X) const {
   check_input(X, "forest tree_predictions");
   const auto& trees = state_->trees;
   MatrixXd P(static_cast<Index>(trees.size()), X.rows());  // column i: every tree at row i
-  for_each_row(X.rows(), options_.threads, [&](Index i) {
+  detail::for_each_row(X.rows(), options_.threads, [&](Index i) {
     for (std::size_t t = 0; t < trees.size(); ++t) P(static_cast<Index>(t), i) = trees[t].value[trees[t].leaf(X, i)];
   });
   return P;
@@ -394,7 +378,7 @@ Prediction RandomForest::predict(const MatrixXd& X) const {
   p.mean.resize(m);
   p.epistemic_variance.resize(m);
   p.aleatoric_variance.resize(m);
-  for_each_row(m, options_.threads, [&](Index i) {
+  detail::for_each_row(m, options_.threads, [&](Index i) {
     thread_local std::vector<double> values;
     values.resize(trees.size());
     double sum = 0, within = 0;
