@@ -225,6 +225,43 @@ class FractionsFeaturizer final : public Featurizer {
 };
 
 // ---------------------------------------------------------------------------------------------
+// The composition as a short list of (element, fraction) tokens for models that attend over elements
+// (the deep ensemble's attention architecture). Filled slots come first, largest fraction first
+// (ties by Z), so a model can take the first k columns of each half for a k-element row.
+class ElementSlotsFeaturizer final : public Featurizer {
+ public:
+  std::string name() const override { return "element_slots"; }
+  std::size_t size() const override { return 2 * kElementSlots; }
+  std::vector<std::string> labels() const override {
+    std::vector<std::string> out;
+    for (std::size_t k = 1; k <= kElementSlots; ++k) out.push_back("slot" + std::to_string(k) + "_Z");
+    for (std::size_t k = 1; k <= kElementSlots; ++k) out.push_back("slot" + std::to_string(k) + "_fraction");
+    return out;
+  }
+  std::unique_ptr<Featurizer> clone() const override { return std::make_unique<ElementSlotsFeaturizer>(); }
+
+  void featurize(const Composition& c, double* out, std::size_t row) const override {
+    if (c.empty()) throw_empty(row);
+    const auto z = c.elements();
+    const auto x = c.fractions();
+    if (z.size() > kElementSlots)
+      throw DataError(format_location(Location{"", row, "", ""},
+                                      "composition has " + std::to_string(z.size()) + " elements; featurizer "
+                                      "'element_slots' holds at most " + std::to_string(kElementSlots)));
+    std::vector<std::size_t> order(z.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return x[a] != x[b] ? x[a] > x[b] : z[a] < z[b];
+    });
+    std::fill(out, out + size(), 0.0);
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      out[k] = static_cast<double>(z[order[k]]);
+      out[kElementSlots + k] = x[order[k]];
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
 class StoichiometryFeaturizer final : public Featurizer {
  public:
   std::string name() const override { return "stoichiometry"; }
@@ -343,13 +380,14 @@ class CompositeFeaturizer final : public Featurizer {
   std::vector<std::unique_ptr<Featurizer>> parts_;
 };
 
-const std::vector<std::string> kNames = {"magpie", "fractions", "stoichiometry", "valence_orbital"};
+const std::vector<std::string> kNames = {"magpie", "fractions", "stoichiometry", "valence_orbital", "element_slots"};
 
 std::unique_ptr<Featurizer> make_one(std::string_view name, const FeaturizerOptions& o, std::string_view spec) {
   if (name == "magpie") return std::make_unique<MagpieFeaturizer>(o.impute_missing);
   if (name == "fractions") return std::make_unique<FractionsFeaturizer>(o.elements);
   if (name == "stoichiometry") return std::make_unique<StoichiometryFeaturizer>();
   if (name == "valence_orbital") return std::make_unique<ValenceOrbitalFeaturizer>(o.impute_missing);
+  if (name == "element_slots") return std::make_unique<ElementSlotsFeaturizer>();
   std::string valid;
   for (const auto& n : kNames) {
     if (!valid.empty()) valid += ", ";

@@ -20,9 +20,11 @@
 #include <vector>
 
 #include "matopt/core/archive.hpp"
+#include "matopt/core/elements.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
+#include "matopt/featurize/featurizer.hpp"
 #include "models/torch/plugin_abi.hpp"
 
 namespace matopt {
@@ -30,7 +32,7 @@ namespace {
 
 constexpr const char* kPluginFile = "libmatopt_torch.so";
 constexpr const char* kPluginEnv = "MATOPT_TORCH_PLUGIN";
-constexpr std::int64_t kSchemaVersion = 2;  // 2: x_min/x_max, option clamp_inputs
+constexpr std::int64_t kSchemaVersion = 3;  // 2: x_min/x_max, option clamp_inputs; 3: attention, loss, optimizer
 
 // ---- plugin loading ------------------------------------------------------------------------------
 
@@ -128,7 +130,9 @@ using nlohmann::json;
 const std::vector<std::string> kOptionKeys = {"members",      "hidden",       "activation",          "epochs",
                                               "batch_size",   "learning_rate", "weight_decay",       "patience",
                                               "validation_fraction", "threads", "min_variance", "dtype", "device",
-                                              "clamp_inputs"};
+                                              "clamp_inputs", "architecture", "loss", "optimizer", "schedule",
+                                              "clip_norm",    "d_model",      "heads",              "attention_layers",
+                                              "feedforward"};
 const std::vector<std::string> kActivations = {"relu", "tanh", "silu", "gelu"};
 
 std::string join(const std::vector<std::string>& v) {
@@ -191,7 +195,9 @@ ParsedOptions parse_options(const std::string& text) {
   json full = {{"members", 5},           {"hidden", {64, 64}},  {"activation", "relu"}, {"epochs", 200},
                {"batch_size", 64},       {"learning_rate", 3e-3}, {"weight_decay", 1e-4}, {"patience", 40},
                {"validation_fraction", 0.1}, {"threads", 0},    {"min_variance", 1e-6}, {"dtype", "float64"},
-               {"device", "cpu"},        {"clamp_inputs", false}};
+               {"device", "cpu"},        {"clamp_inputs", false}, {"architecture", "mlp"}, {"loss", "gaussian"},
+               {"optimizer", "adam"},    {"schedule", "constant"}, {"clip_norm", 0.0}, {"d_model", 64},
+               {"heads", 4},             {"attention_layers", 3}, {"feedforward", 128}};
   for (const auto& [key, value] : j.items()) full[key] = value;
 
   ParsedOptions p;
@@ -220,6 +226,17 @@ ParsedOptions parse_options(const std::string& text) {
   o.device = get_choice(full, "device", {"cpu", "cuda"}) == "cuda" ? MT_CUDA : MT_CPU;
   if (!full.at("clamp_inputs").is_boolean()) bad_option("clamp_inputs", "true or false", full.at("clamp_inputs"));
   p.clamp_inputs = full.at("clamp_inputs").get<bool>();
+  o.architecture = get_choice(full, "architecture", {"mlp", "attention"}) == "attention" ? MT_ATTENTION : MT_MLP;
+  o.loss = get_choice(full, "loss", {"gaussian", "laplace"}) == "laplace" ? MT_LAPLACE : MT_GAUSSIAN;
+  o.optimizer = get_choice(full, "optimizer", {"adam", "adamw"}) == "adamw" ? MT_ADAMW : MT_ADAM;
+  o.schedule = get_choice(full, "schedule", {"constant", "cosine"}) == "cosine" ? MT_COSINE : MT_CONSTANT;
+  o.clip_norm = get_double(full, "clip_norm", 0.0, 1e6);
+  o.slots = static_cast<int32_t>(kElementSlots);
+  o.d_model = get_int(full, "d_model", 1, 4096);
+  o.heads = get_int(full, "heads", 1, 256);
+  if (o.d_model % o.heads != 0) bad_option("heads", "a divisor of d_model = " + std::to_string(o.d_model), full.at("heads"));
+  o.attention_layers = get_int(full, "attention_layers", 0, 64);
+  o.feedforward = get_int(full, "feedforward", 1, 1 << 20);
   o.threads = p.threads_requested > 0 ? p.threads_requested
                                       : static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
   p.canonical = full.dump();
@@ -256,6 +273,58 @@ void check_finite(const Eigen::MatrixXd& X, const std::string& what) {
       }
 }
 
+// The attention architecture reads its tokens from the columns of featurizer `element_slots`: atomic
+// numbers in the first kElementSlots columns, fractions in the next, filled slots first.
+void check_slots(const Eigen::MatrixXd& X, const std::string& what) {
+  const auto S = static_cast<Eigen::Index>(kElementSlots);
+  if (X.cols() < 2 * S)
+    throw DataError("deep ensemble " + what + ": the attention architecture needs the " + std::to_string(2 * S) +
+                    " columns of featurizer 'element_slots' first; X has " + std::to_string(X.cols()) +
+                    " columns (use --features element_slots)");
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    Eigen::Index filled = 0;
+    while (filled < S && X(i, filled) != 0.0) ++filled;
+    for (Eigen::Index j = 0; j < S; ++j) {
+      const double z = X(i, j), x = X(i, S + j);
+      const bool ok = j < filled ? (z >= 1 && z <= kMaxZ && z == std::floor(z) && x > 0 && x <= 1) : (z == 0 && x == 0);
+      if (!ok || filled == 0) {
+        std::ostringstream e;
+        e << "deep ensemble " << what << ": X row " << i << ", element slot " << j << " (0-based) holds (" << z << ", "
+          << x << "); expected the layout of featurizer 'element_slots' (an atomic number 1.." << kMaxZ
+          << " and a fraction in (0, 1] per filled slot, filled slots first, then zeros; use --features element_slots)";
+        throw DataError(e.str());
+      }
+    }
+  }
+}
+
+// Element descriptors for the attention tokens: every Magpie property, standardized over the elements
+// Z = 1..103 that have it (the range every table covers); a missing value is the mean, 0.
+RowMajor element_property_table() {
+  const ElementTable& t = ElementTable::instance();
+  const auto p = static_cast<Eigen::Index>(t.property_names().size());
+  RowMajor out = RowMajor::Zero(kMaxZ + 1, p);
+  for (Eigen::Index j = 0; j < p; ++j) {
+    double sum = 0.0, sum2 = 0.0;
+    int count = 0;
+    for (int z = 1; z <= 103; ++z) {
+      const double v = t.value(static_cast<int>(j), z);
+      if (!std::isfinite(v)) continue;
+      sum += v;
+      sum2 += v * v;
+      ++count;
+    }
+    if (count == 0) continue;
+    const double mean = sum / count;
+    const double sd = std::sqrt(std::max(1e-12, sum2 / count - mean * mean));
+    for (int z = 1; z <= kMaxZ; ++z) {
+      const double v = t.value(static_cast<int>(j), z);
+      out(z, j) = std::isfinite(v) ? (v - mean) / sd : 0.0;
+    }
+  }
+  return out;
+}
+
 class DeepEnsemble final : public Surrogate {
  public:
   DeepEnsemble(const std::string& options_json, std::uint64_t seed, bool classification)
@@ -274,6 +343,7 @@ class DeepEnsemble final : public Surrogate {
       throw DataError("deep ensemble fit: y has " + std::to_string(y.size()) + " values but X has " +
                       std::to_string(X.rows()) + " rows");
     check_finite(X, "fit");
+    if (attention()) check_slots(X, "fit");
     for (Eigen::Index i = 0; i < y.size(); ++i) {
       if (!std::isfinite(y(i)))
         throw DataError("deep ensemble fit: y row " + std::to_string(i) + " (0-based) is not finite");
@@ -295,6 +365,10 @@ class DeepEnsemble final : public Surrogate {
       if (!(x_scale_(j) > 1e-12 * std::max(1.0, std::abs(x_mean_(j))))) x_scale_(j) = 1.0;
     x_min_ = X.colwise().minCoeff().transpose();
     x_max_ = X.colwise().maxCoeff().transpose();
+    if (attention()) {  // tokens pass through as they are; only the columns after them are scaled
+      x_mean_.head(2 * kSlots).setZero();
+      x_scale_.head(2 * kSlots).setOnes();
+    }
     if (classification_) {
       y_mean_ = 0.0;
       y_scale_ = 1.0;
@@ -493,8 +567,16 @@ class DeepEnsemble final : public Surrogate {
   Handle create_handle() const {
     void* h = api().create(&options_.mt, seed_, classification_ ? 1 : 0);
     if (h == nullptr) throw BackendError(std::string("deep ensemble: ") + api().last_error());
-    return Handle(h, HandleDeleter{plugin_});
+    Handle handle(h, HandleDeleter{plugin_});
+    if (attention()) {
+      const RowMajor table = element_property_table();
+      call(api().set_element_table(h, table.data(), table.rows(), table.cols()), "element table");
+    }
+    return handle;
   }
+
+  static constexpr auto kSlots = static_cast<Eigen::Index>(kElementSlots);
+  bool attention() const { return options_.mt.architecture == MT_ATTENTION; }
 
   ParamInfo param_info(std::int64_t i, void* h = nullptr) const {
     ParamInfo info;
@@ -521,13 +603,14 @@ class DeepEnsemble final : public Surrogate {
       throw DataError(std::string("deep ensemble ") + what + ": X has " + std::to_string(X.cols()) +
                       " columns, the model was fitted on " + std::to_string(n_features_));
     check_finite(X, what);
+    if (attention()) check_slots(X, what);
     RowMajor Xs;
     if (options_.clamp_inputs) {
       // Off by default: the growth of the members' disagreement away from the data is the ensemble's
       // epistemic signal, which acquisition functions need. On, it keeps ReLU members from
       // extrapolating linearly to absurd values where a column barely varied in training.
       Eigen::MatrixXd clamped = X;
-      for (Eigen::Index j = 0; j < clamped.cols(); ++j)
+      for (Eigen::Index j = attention() ? 2 * kSlots : 0; j < clamped.cols(); ++j)
         clamped.col(j) = clamped.col(j).cwiseMax(x_min_(j)).cwiseMin(x_max_(j));
       Xs = standardize(clamped);
     } else {

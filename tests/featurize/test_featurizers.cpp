@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "matopt/core/composition.hpp"
+#include "matopt/core/elements.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/featurize/featurizer.hpp"
 
@@ -338,4 +339,48 @@ TEST_CASE("featurize_compositions matches per-row featurize", "[batch]") {
   }
   std::vector<Composition> bad = {Composition::parse("Fe"), Composition()};
   CHECK_THROWS_AS(featurize_compositions(*f, bad, 1), DataError);
+}
+
+TEST_CASE("element_slots: largest fraction first, ties by Z, empty slots zero", "[element_slots]") {
+  const auto f = make_featurizer("element_slots");
+  REQUIRE(f->size() == 2 * kElementSlots);
+  const auto labels = f->labels();
+  CHECK(labels.front() == "slot1_Z");
+  CHECK(labels[kElementSlots] == "slot1_fraction");
+  CHECK(labels.back() == "slot" + std::to_string(kElementSlots) + "_fraction");
+
+  const auto fe2o3 = run(*f, "Fe2O3");
+  CHECK(fe2o3[0] == 8.0);   // O, 3/5
+  CHECK(fe2o3[1] == 26.0);  // Fe, 2/5
+  CHECK(fe2o3[kElementSlots] == Approx(0.6).epsilon(1e-15));
+  CHECK(fe2o3[kElementSlots + 1] == Approx(0.4).epsilon(1e-15));
+  for (std::size_t k = 2; k < kElementSlots; ++k) {
+    CHECK(fe2o3[k] == 0.0);
+    CHECK(fe2o3[kElementSlots + k] == 0.0);
+  }
+  // NaCl: equal fractions, so the smaller Z (Na 11) comes before Cl (17), whatever the formula order.
+  const auto clna = run(*f, "ClNa");
+  CHECK(clna[0] == 11.0);
+  CHECK(clna[1] == 17.0);
+  CHECK(clna[kElementSlots] == 0.5);
+}
+
+TEST_CASE("element_slots refuses a composition with more elements than slots", "[element_slots]") {
+  const auto f = make_featurizer("element_slots");
+  std::string formula;
+  for (int z = 1; z <= static_cast<int>(kElementSlots) + 1; ++z) formula += element_symbol(z);
+  std::vector<double> out(f->size());
+  try {
+    f->featurize(Composition::parse(formula), out.data(), 7);
+    FAIL("expected a DataError");
+  } catch (const DataError& e) {
+    const std::string what = e.what();
+    CHECK(what.find("row 7") != std::string::npos);
+    CHECK(what.find("17 elements") != std::string::npos);
+  }
+  // Sixteen elements still fit.
+  formula.clear();
+  for (int z = 1; z <= static_cast<int>(kElementSlots); ++z) formula += element_symbol(z);
+  CHECK_NOTHROW(f->featurize(Composition::parse(formula), out.data()));
+  CHECK(out[kElementSlots - 1] != 0.0);
 }

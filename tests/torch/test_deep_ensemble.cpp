@@ -202,7 +202,7 @@ TEST_CASE("save/load and clone reproduce predictions bit for bit", "[ensemble]")
   Archive ar;
   model->save(ar);
   CHECK(ar.attr_string("kind") == "ensemble");
-  CHECK(ar.attr_int("schema_version") == 2);
+  CHECK(ar.attr_int("schema_version") == 3);
   CHECK(ar.vector("x_min").size() == 2);
   CHECK(ar.child("weights").matrix("member1_layer1_weight").rows() == 4);
   CHECK(ar.child("weights").matrix("member1_layer1_weight").cols() == 8);

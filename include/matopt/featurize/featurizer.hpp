@@ -43,6 +43,10 @@ class Featurizer {
   virtual std::unique_ptr<Featurizer> clone() const = 0;
 };
 
+/// @brief Slots of the `element_slots` featurizer: columns 1..K hold the atomic numbers and K+1..2K
+/// the fractions of a composition's elements, largest fraction first, unused slots 0.
+inline constexpr std::size_t kElementSlots = 16;
+
 /// @brief Options shared by the element-property featurizers.
 struct FeaturizerOptions {
   /// Replace missing elemental values by the property's mean over Z = 1..118 (true) or keep NaN.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The libtorch side of the deep ensemble: M MLPs with a mean and a variance head (or one logit),
-// trained with Gaussian NLL (or BCE) by Adam with early stopping. This is the only translation unit
+// The libtorch side of the deep ensemble: M networks with a mean and a scale head (or one logit),
+// trained with Gaussian or Laplace NLL (or BCE) by Adam(W) with early stopping. A network is an MLP,
+// or an attention encoder over a composition's (element, fraction) tokens followed by an MLP head. This is the only translation unit
 // that includes torch; it is built as the dlopen plugin libmatopt_torch.so and does not link libmatopt,
 // so the few helpers it needs (seed derivation, shuffling) are reimplemented here on plain
 // std::mt19937_64 output, bit-compatible with core/rng.cpp.
@@ -11,6 +12,8 @@
 #include <ATen/Context.h>
 #include <torch/cuda.h>
 #include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
+#include <torch/nn/utils/clip_grad.h>
 #include <torch/utils.h>
 #include <torch/version.h>
 
@@ -95,10 +98,21 @@ SetThreadsFn openblas_set_num_threads_fn() {
 }
 
 constexpr double kHalfLog2Pi = 0.91893853320467274178;
+constexpr double kLog2 = 0.69314718055994530942;
+constexpr int64_t kElementRows = 119;  // atomic numbers 0 (unused) .. 118
 
-// One MLP as plain tensors: (weight, bias) per layer, the last layer being the output head.
+// One network as plain tensors. MLP: (weight, bias) per layer, the last layer being the output head.
+// Attention: the token encoder's tensors (see Ensemble::build_attention for the order), then the head
+// as an MLP.
 struct Member {
-  std::vector<torch::Tensor> params;  // w0, b0, w1, b1, ...
+  std::vector<torch::Tensor> params;
+};
+
+// Row indices of an attention batch; every row has the same number of filled slots, so a batch needs
+// no padding mask: its tokens are the first `count` slot columns.
+struct TokenBatch {
+  int64_t count = 0;
+  std::vector<int64_t> rows;
 };
 
 struct Ensemble {
@@ -108,6 +122,7 @@ struct Ensemble {
   int64_t d = -1;
   std::vector<Member> members;
   std::vector<std::string> names;  // parameter names, in flat_param() order
+  torch::Tensor table;             // attention: element properties, kElementRows x p, not trained
   std::string summary;
 
   torch::TensorOptions tensor_options() const {
@@ -125,41 +140,105 @@ struct Ensemble {
     return t.to(tensor_options(), /*non_blocking=*/false, /*copy=*/true);
   }
 
-  // Fresh members with torch's default Linear initialization, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for
-  // weights and biases, drawn from a per-member mt19937_64 so the result does not depend on torch's
+  bool attention() const { return opt.architecture == MT_ATTENTION; }
+  // Number of tensors of the token encoder before the head (attention only).
+  int64_t encoder_params() const { return attention() ? 7 + 12 * static_cast<int64_t>(opt.attention_layers) : 0; }
+
+  // Appends a fresh (weight, bias) Linear layer: torch's default U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+  // for both, unless `weight_bound`/`zero_bias` say otherwise.
+  void add_linear(Member& m, std::mt19937_64& rng, const std::string& name, int64_t in, int64_t out,
+                  double weight_bound = -1.0, bool zero_bias = false) {
+    const double bound = 1.0 / std::sqrt(static_cast<double>(in));
+    const double wb = weight_bound > 0 ? weight_bound : bound;
+    std::vector<double> w(static_cast<std::size_t>(in * out)), b(static_cast<std::size_t>(out), 0.0);
+    for (double& x : w) x = (2.0 * uniform01(rng) - 1.0) * wb;
+    if (!zero_bias)
+      for (double& x : b) x = (2.0 * uniform01(rng) - 1.0) * bound;
+    m.params.push_back(to_tensor(w.data(), out, in).set_requires_grad(true));
+    m.params.push_back(to_tensor(b.data(), out, 0).set_requires_grad(true));
+    names.push_back(name + "_weight");
+    names.push_back(name + "_bias");
+  }
+  void add_vector(Member& m, const std::string& name, int64_t size, double value) {
+    std::vector<double> v(static_cast<std::size_t>(size), value);
+    m.params.push_back(to_tensor(v.data(), size, 0).set_requires_grad(true));
+    names.push_back(name);
+  }
+
+  // Token encoder of one member, in this order: element embedding; property projection (weight,
+  // bias); fraction MLP (two layers); then per attention layer: qkv projection, output projection,
+  // norm 1 (weight, bias), feed-forward (two layers), norm 2 (weight, bias). Initialization follows
+  // torch's TransformerEncoderLayer: Xavier-uniform qkv with zero biases, zero output bias, unit norms;
+  // the embedding has unit variance like torch's N(0, 1).
+  void build_attention(Member& m, std::mt19937_64& rng, const std::string& prefix) {
+    const int64_t d = opt.d_model, f = opt.feedforward;
+    std::vector<double> e(static_cast<std::size_t>(kElementRows * d));
+    for (double& x : e) x = (2.0 * uniform01(rng) - 1.0) * std::sqrt(3.0);
+    m.params.push_back(to_tensor(e.data(), kElementRows, d).set_requires_grad(true));
+    names.push_back(prefix + "_embedding");
+    add_linear(m, rng, prefix + "_property", table.size(1), d);
+    add_linear(m, rng, prefix + "_fraction0", 2, d);
+    add_linear(m, rng, prefix + "_fraction1", d, d);
+    for (int l = 0; l < opt.attention_layers; ++l) {
+      const std::string a = prefix + "_attention" + std::to_string(l);
+      add_linear(m, rng, a + "_qkv", d, 3 * d, std::sqrt(6.0 / static_cast<double>(4 * d)), /*zero_bias=*/true);
+      add_linear(m, rng, a + "_out", d, d, -1.0, /*zero_bias=*/true);
+      add_vector(m, a + "_norm1_weight", d, 1.0);
+      add_vector(m, a + "_norm1_bias", d, 0.0);
+      add_linear(m, rng, a + "_ff0", d, f);
+      add_linear(m, rng, a + "_ff1", f, d);
+      add_vector(m, a + "_norm2_weight", d, 1.0);
+      add_vector(m, a + "_norm2_bias", d, 0.0);
+    }
+  }
+
+  // Fresh members drawn from a per-member mt19937_64, so the result does not depend on torch's
   // global generator, on the torch version or on the thread count.
   void build(int64_t dim) {
     if (dim < 1) throw std::invalid_argument("the ensemble needs at least one input column");
+    int64_t head_inputs = dim;
+    if (attention()) {
+      if (dim < 2 * opt.slots)
+        throw std::invalid_argument("the attention ensemble needs the " + std::to_string(2 * opt.slots) +
+                                    " element-slot columns first; X has " + std::to_string(dim));
+      if (!table.defined()) throw std::invalid_argument("the attention ensemble needs the element table first");
+      head_inputs = opt.d_model + dim - 2 * opt.slots;
+    }
     d = dim;
     members.clear();
     names.clear();
-    std::vector<int64_t> widths{dim};
+    std::vector<int64_t> widths{head_inputs};
     for (int i = 0; i < opt.n_hidden; ++i) widths.push_back(opt.hidden[i]);
     widths.push_back(outputs());
     for (int k = 0; k < opt.members; ++k) {
       std::mt19937_64 rng(derive_seed(derive_seed(seed, static_cast<std::uint64_t>(k)), 0));
       Member m;
-      for (std::size_t j = 0; j + 1 < widths.size(); ++j) {
-        const int64_t in = widths[j], out = widths[j + 1];
-        const double bound = 1.0 / std::sqrt(static_cast<double>(in));
-        std::vector<double> w(static_cast<std::size_t>(in * out)), b(static_cast<std::size_t>(out));
-        for (double& x : w) x = (2.0 * uniform01(rng) - 1.0) * bound;
-        for (double& x : b) x = (2.0 * uniform01(rng) - 1.0) * bound;
-        m.params.push_back(to_tensor(w.data(), out, in).set_requires_grad(true));
-        m.params.push_back(to_tensor(b.data(), out, 0).set_requires_grad(true));
-        names.push_back("member" + std::to_string(k) + "_layer" + std::to_string(j) + "_weight");
-        names.push_back("member" + std::to_string(k) + "_layer" + std::to_string(j) + "_bias");
-      }
+      const std::string prefix = "member" + std::to_string(k);
+      if (attention()) build_attention(m, rng, prefix);
+      for (std::size_t j = 0; j + 1 < widths.size(); ++j)
+        add_linear(m, rng, prefix + "_layer" + std::to_string(j), widths[j], widths[j + 1]);
       members.push_back(std::move(m));
     }
+    if (attention()) names.push_back("element_table");
   }
 
+  void set_table(const double* data, int64_t rows, int64_t cols) {
+    if (!attention()) throw std::invalid_argument("an element table is only used by the attention architecture");
+    if (rows != kElementRows || cols < 1)
+      throw std::invalid_argument("the element table must have " + std::to_string(kElementRows) +
+                                  " rows and at least one column");
+    table = to_tensor(data, rows, cols);
+  }
+
+  // Members' tensors member-major, then (attention) the shared element table.
   torch::Tensor& flat_param(int64_t i) {
     const auto per = static_cast<int64_t>(members.at(0).params.size());
+    if (attention() && i == per * static_cast<int64_t>(members.size())) return table;
     return members.at(static_cast<std::size_t>(i / per)).params.at(static_cast<std::size_t>(i % per));
   }
   int64_t num_params() const {
-    return members.empty() ? 0 : static_cast<int64_t>(members.size() * members[0].params.size());
+    if (members.empty()) return 0;
+    return static_cast<int64_t>(members.size() * members[0].params.size()) + (attention() ? 1 : 0);
   }
 
   torch::Tensor activate(const torch::Tensor& x) const {
@@ -171,24 +250,58 @@ struct Ensemble {
     }
   }
 
-  torch::Tensor forward(const Member& m, torch::Tensor x) const {
-    const std::size_t layers = m.params.size() / 2;
+  // The MLP made of m.params[first..]: (weight, bias) pairs, activation between layers.
+  torch::Tensor forward(const Member& m, torch::Tensor x, std::size_t first = 0) const {
+    const std::size_t layers = (m.params.size() - first) / 2;
     for (std::size_t j = 0; j < layers; ++j) {
-      x = torch::addmm(m.params[2 * j + 1], x, m.params[2 * j].t());
+      x = torch::addmm(m.params[first + 2 * j + 1], x, m.params[first + 2 * j].t());
       if (j + 1 < layers) x = activate(x);
     }
     return x;
   }
 
-  torch::Tensor variance(const torch::Tensor& raw) const { return torch::softplus(raw) + opt.min_variance; }
+  // Attention network on a batch whose rows all have `z.size(1)` elements: z [B, c] atomic numbers,
+  // frac [B, c] fractions, extra [B, e] further (standardized) columns. Post-norm encoder layers as in
+  // torch's TransformerEncoderLayer (ReLU feed-forward), then the fraction-weighted sum of the tokens.
+  torch::Tensor forward_tokens(const Member& m, const torch::Tensor& z, const torch::Tensor& frac,
+                               const torch::Tensor& extra) const {
+    const auto& p = m.params;
+    const int64_t B = z.size(0), c = z.size(1), dm = opt.d_model, H = opt.heads, dh = dm / H;
+    const auto features = torch::stack({frac, torch::log(frac.clamp_min(1e-6)) / 10.0}, -1);
+    auto h = torch::embedding(p[0], z) + torch::linear(torch::embedding(table, z), p[1], p[2]) +
+             torch::linear(torch::silu(torch::linear(features, p[3], p[4])), p[5], p[6]);
+    const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
+    for (int l = 0; l < opt.attention_layers; ++l) {
+      const std::size_t o = 7 + 12 * static_cast<std::size_t>(l);
+      const auto qkv = torch::linear(h, p[o], p[o + 1]).view({B, c, 3, H, dh}).permute({2, 0, 3, 1, 4});
+      const auto weights = torch::softmax(torch::matmul(qkv[0], qkv[1].transpose(-2, -1)) * scale, -1);
+      const auto mixed = torch::matmul(weights, qkv[2]).transpose(1, 2).reshape({B, c, dm});
+      h = torch::layer_norm(h + torch::linear(mixed, p[o + 2], p[o + 3]), {dm}, p[o + 4], p[o + 5], 1e-5);
+      const auto ff = torch::linear(torch::relu(torch::linear(h, p[o + 6], p[o + 7])), p[o + 8], p[o + 9]);
+      h = torch::layer_norm(h + ff, {dm}, p[o + 10], p[o + 11], 1e-5);
+    }
+    auto pooled = (h * frac.unsqueeze(-1)).sum(1);
+    if (extra.size(1) > 0) pooled = torch::cat({pooled, extra}, 1);
+    return forward(m, pooled, static_cast<std::size_t>(encoder_params()));
+  }
 
-  // Mean loss over the rows: Gaussian NLL without the constant, or BCE on the logit.
+  torch::Tensor scale_head(const torch::Tensor& raw) const { return torch::softplus(raw) + opt.min_variance; }
+  // Predictive variance of one member: the Gaussian's variance, or 2 b^2 for a Laplace scale b.
+  torch::Tensor variance(const torch::Tensor& raw) const {
+    const auto s = scale_head(raw);
+    return opt.loss == MT_LAPLACE ? 2.0 * s * s : s;
+  }
+
+  // Mean loss over the rows, without constants: Gaussian NLL (head = variance), Laplace NLL (head =
+  // scale b), or BCE on the logit.
   torch::Tensor loss(const torch::Tensor& out, const torch::Tensor& y) const {
     if (classification) return torch::binary_cross_entropy_with_logits(out.select(1, 0), y);
     const auto mu = out.select(1, 0);
-    const auto var = variance(out.select(1, 1));
-    return (0.5 * (torch::log(var) + (y - mu).pow(2) / var)).mean();
+    const auto s = scale_head(out.select(1, 1));
+    if (opt.loss == MT_LAPLACE) return ((y - mu).abs() / s + torch::log(s)).mean();
+    return (0.5 * (torch::log(s) + (y - mu).pow(2) / s)).mean();
   }
+  double loss_constant() const { return classification ? 0.0 : opt.loss == MT_LAPLACE ? kLog2 : kHalfLog2Pi; }
 
   // Members are independent, so the cores go to training several members at once (one worker
   // thread each) rather than to intra-op parallelism, which only adds synchronization on matrices
@@ -252,9 +365,89 @@ struct Ensemble {
     }
   };
 
+  // Training data on the device. MLP: X. Attention: the slot columns split into atomic numbers and
+  // fractions, the other columns, and each row's number of filled slots (host side, for batching).
+  struct Data {
+    torch::Tensor X, z, frac, extra, y;
+    std::vector<int64_t> counts;
+  };
+
+  Data make_data(const double* Xp, int64_t n, int64_t dim, const double* yp) const {
+    Data data;
+    data.X = to_tensor(Xp, n, dim);
+    if (yp != nullptr) data.y = to_tensor(yp, n, 0);
+    if (!attention()) return data;
+    const int64_t S = opt.slots;
+    data.counts.resize(static_cast<std::size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t c = 0;
+      while (c < S && Xp[i * dim + c] > 0.0) ++c;
+      for (int64_t j = 0; j < S; ++j) {
+        const double zj = Xp[i * dim + j];
+        if (!(zj >= 0.0 && zj < static_cast<double>(kElementRows)) || zj != std::floor(zj) || (j >= c && zj != 0.0) ||
+            (j < c && !(Xp[i * dim + S + j] > 0.0)))
+          throw std::invalid_argument("row " + std::to_string(i) + ": element slot " + std::to_string(j) +
+                                      " is not a filled-slots-first (atomic number, fraction > 0) layout");
+      }
+      if (c == 0) throw std::invalid_argument("row " + std::to_string(i) + " has no element in its slots");
+      data.counts[static_cast<std::size_t>(i)] = c;
+    }
+    data.z = data.X.slice(1, 0, S).to(torch::kInt64);
+    data.frac = data.X.slice(1, S, 2 * S).contiguous();
+    data.extra = data.X.slice(1, 2 * S, dim).contiguous();
+    return data;
+  }
+
+  // Attention batches: `rows` grouped by filled-slot count (keeping their order), cut into batches of
+  // at most `size`, the batch order then shuffled when rng is given.
+  std::vector<TokenBatch> token_batches(const Data& data, const std::vector<int64_t>& rows, int64_t size,
+                                        std::mt19937_64* rng) const {
+    std::vector<std::vector<int64_t>> by_count(static_cast<std::size_t>(opt.slots) + 1);
+    for (int64_t r : rows) by_count[static_cast<std::size_t>(data.counts[static_cast<std::size_t>(r)])].push_back(r);
+    std::vector<TokenBatch> out;
+    for (std::size_t c = 1; c < by_count.size(); ++c)
+      for (std::size_t s = 0; s < by_count[c].size(); s += static_cast<std::size_t>(size)) {
+        TokenBatch b;
+        b.count = static_cast<int64_t>(c);
+        b.rows.assign(by_count[c].begin() + static_cast<std::ptrdiff_t>(s),
+                      by_count[c].begin() + static_cast<std::ptrdiff_t>(std::min(by_count[c].size(), s + static_cast<std::size_t>(size))));
+        out.push_back(std::move(b));
+      }
+    if (rng != nullptr)
+      for (std::size_t i = out.size(); i > 1; --i) std::swap(out[i - 1], out[uniform_index(*rng, i)]);
+    return out;
+  }
+
+  torch::Tensor forward_batch(const Member& m, const Data& data, const TokenBatch& b, torch::Tensor* y) const {
+    const auto idx = torch::tensor(b.rows, torch::TensorOptions().dtype(torch::kInt64)).to(data.X.device());
+    if (y != nullptr) *y = data.y.index_select(0, idx);
+    return forward_tokens(m, data.z.index_select(0, idx).slice(1, 0, b.count),
+                          data.frac.index_select(0, idx).slice(1, 0, b.count), data.extra.index_select(0, idx));
+  }
+
+  static constexpr int64_t kEvalBatch = 4096;
+
+  std::unique_ptr<torch::optim::Optimizer> make_optimizer(std::vector<torch::Tensor> params) const {
+    if (opt.optimizer == MT_ADAMW)
+      return std::make_unique<torch::optim::AdamW>(
+          std::move(params), torch::optim::AdamWOptions(opt.learning_rate).weight_decay(opt.weight_decay));
+    return std::make_unique<torch::optim::Adam>(
+        std::move(params), torch::optim::AdamOptions(opt.learning_rate).weight_decay(opt.weight_decay));
+  }
+  void set_learning_rate(torch::optim::Optimizer& o, double lr) const {
+    for (auto& g : o.param_groups()) {
+      if (opt.optimizer == MT_ADAMW)
+        static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
+      else
+        static_cast<torch::optim::AdamOptions&>(g.options()).lr(lr);
+    }
+  }
+
   // Trains member k on its own split and shuffles; returns its summary line.
-  std::string train_member(int k, const torch::Tensor& X, const torch::Tensor& y, Progress& progress) {
+  std::string train_member(int k, const Data& data, Progress& progress) {
     Member& m = members[static_cast<std::size_t>(k)];
+    const torch::Tensor& X = data.X;
+    const torch::Tensor& y = data.y;
     const int64_t n = X.size(0);
     std::mt19937_64 rng(derive_seed(derive_seed(seed, static_cast<std::uint64_t>(k)), 1));
     // Each member holds out its own random part, so together they still learn from every row.
@@ -266,35 +459,70 @@ struct Ensemble {
     std::vector<int64_t> val(order.begin(), order.begin() + n_val), train(order.begin() + n_val, order.end());
     const auto index_options = torch::TensorOptions().dtype(torch::kInt64);
     torch::Tensor Xv, yv;
+    std::vector<TokenBatch> val_batches;
     if (n_val > 0) {
-      auto idx = torch::tensor(val, index_options).to(X.device());
-      Xv = X.index_select(0, idx);
-      yv = y.index_select(0, idx);
+      if (attention()) {
+        val_batches = token_batches(data, val, kEvalBatch, nullptr);
+      } else {
+        auto idx = torch::tensor(val, index_options).to(X.device());
+        Xv = X.index_select(0, idx);
+        yv = y.index_select(0, idx);
+      }
     }
+    auto validation_loss = [&] {
+      torch::NoGradGuard no_grad;
+      if (!attention()) return loss(forward(m, Xv), yv).item<double>();
+      double sum = 0.0;
+      for (const auto& b : val_batches) {
+        torch::Tensor yb;
+        const auto out = forward_batch(m, data, b, &yb);
+        sum += loss(out, yb).item<double>() * static_cast<double>(b.rows.size());
+      }
+      return sum / static_cast<double>(n_val);
+    };
 
-    torch::optim::Adam optim(m.params, torch::optim::AdamOptions(opt.learning_rate).weight_decay(opt.weight_decay));
+    auto optim = make_optimizer(m.params);
     double best = std::numeric_limits<double>::infinity();
     std::vector<torch::Tensor> best_params;
     int best_epoch = 0, since_best = 0, epoch = 0;
     const auto n_train = static_cast<int64_t>(train.size());
     const int64_t batch = std::min<int64_t>(opt.batch_size, n_train);
+    const int64_t steps_per_epoch = attention() ? static_cast<int64_t>(token_batches(data, train, batch, nullptr).size())
+                                                : (n_train + batch - 1) / batch;
+    const double total_steps = static_cast<double>(steps_per_epoch) * opt.epochs;
+    int64_t step = 0;
+    auto update = [&](const torch::Tensor& l) {
+      if (opt.schedule == MT_COSINE) {
+        const double lr = step < steps_per_epoch
+                              ? opt.learning_rate * static_cast<double>(step + 1) / static_cast<double>(steps_per_epoch)
+                              : opt.learning_rate * 0.5 * (1.0 + std::cos(M_PI * static_cast<double>(step) / total_steps));
+        set_learning_rate(*optim, lr);
+      }
+      optim->zero_grad();
+      l.backward();
+      if (opt.clip_norm > 0) torch::nn::utils::clip_grad_norm_(m.params, opt.clip_norm);
+      optim->step();
+      ++step;
+    };
     for (epoch = 1; epoch <= opt.epochs; ++epoch) {
-      shuffle(train, rng);
-      auto perm = torch::tensor(train, index_options).to(X.device());
-      for (int64_t start = 0; start < n_train; start += batch) {
-        const auto idx = perm.slice(0, start, std::min(start + batch, n_train));
-        auto l = loss(forward(m, X.index_select(0, idx)), y.index_select(0, idx));
-        optim.zero_grad();
-        l.backward();
-        optim.step();
+      if (attention()) {
+        shuffle(train, rng);
+        for (const auto& b : token_batches(data, train, batch, &rng)) {
+          torch::Tensor yb;
+          const auto out = forward_batch(m, data, b, &yb);
+          update(loss(out, yb));
+        }
+      } else {
+        shuffle(train, rng);
+        auto perm = torch::tensor(train, index_options).to(X.device());
+        for (int64_t start = 0; start < n_train; start += batch) {
+          const auto idx = perm.slice(0, start, std::min(start + batch, n_train));
+          update(loss(forward(m, X.index_select(0, idx)), y.index_select(0, idx)));
+        }
       }
       progress.advance(1);
       if (n_val == 0) continue;
-      double v;
-      {
-        torch::NoGradGuard no_grad;
-        v = loss(forward(m, Xv), yv).item<double>();
-      }
+      const double v = validation_loss();
       if (!std::isfinite(v))
         throw std::runtime_error("member " + std::to_string(k) + ": the validation loss became " + std::to_string(v) +
                                  " at epoch " + std::to_string(epoch) + " (try a smaller learning_rate)");
@@ -318,9 +546,8 @@ struct Ensemble {
     sum.precision(4);
     sum << "member " << k << ": " << ran << " epochs";
     if (n_val > 0)
-      sum << ", best validation " << (classification ? "BCE " : "NLL ")
-          << (classification ? best : best + kHalfLog2Pi) << " at epoch " << best_epoch << " (" << n_val
-          << " rows held out)";
+      sum << ", best validation " << (classification ? "BCE " : "NLL ") << best + loss_constant() << " at epoch "
+          << best_epoch << " (" << n_val << " rows held out)";
     else
       sum << ", no validation rows (n = " << n << ")";
     return sum.str();
@@ -332,15 +559,14 @@ struct Ensemble {
     set_threads();
     summary.clear();
     build(dim);
-    const torch::Tensor X = to_tensor(Xp, n, dim);
-    const torch::Tensor y = to_tensor(yp, n, 0);
+    const Data data = make_data(Xp, n, dim, yp);
     Progress progress;
     progress.fn = progress_fn;
     progress.ctx = ctx;
     progress.total = static_cast<int64_t>(opt.members) * opt.epochs;
     std::vector<std::string> lines(static_cast<std::size_t>(opt.members));
     try {
-      for_each_member([&](int k) { lines[static_cast<std::size_t>(k)] = train_member(k, X, y, progress); });
+      for_each_member([&](int k) { lines[static_cast<std::size_t>(k)] = train_member(k, data, progress); });
     } catch (...) {
       members.clear();  // half-trained members must not be used
       d = -1;
@@ -356,22 +582,46 @@ struct Ensemble {
                                   std::to_string(d));
     check_device();
     set_threads();
-    const torch::Tensor X = to_tensor(Xp, n, dim);
+    const Data data = make_data(Xp, n, dim, nullptr);
+    std::vector<TokenBatch> batches;
+    if (attention()) {
+      std::vector<int64_t> rows(static_cast<std::size_t>(n));
+      for (int64_t i = 0; i < n; ++i) rows[static_cast<std::size_t>(i)] = i;
+      batches = token_batches(data, rows, kEvalBatch, nullptr);
+    }
     for_each_member([&](int k) {
       torch::NoGradGuard no_grad;  // thread-local, so set in each worker
-      const auto out = forward(members[static_cast<std::size_t>(k)], X);
-      torch::Tensor mu, var;
-      if (classification) {
-        mu = torch::sigmoid(out.select(1, 0));
-        var = mu * (1.0 - mu);
-      } else {
-        mu = out.select(1, 0);
-        var = variance(out.select(1, 1));
+      const Member& m = members[static_cast<std::size_t>(k)];
+      double* mean_out = means + static_cast<int64_t>(k) * n;
+      double* var_out = variances + static_cast<int64_t>(k) * n;
+      auto emit = [&](const torch::Tensor& out, const std::vector<int64_t>* rows) {
+        torch::Tensor mu, var;
+        if (classification) {
+          mu = torch::sigmoid(out.select(1, 0));
+          var = mu * (1.0 - mu);
+        } else {
+          mu = out.select(1, 0);
+          var = variance(out.select(1, 1));
+        }
+        auto mu_h = mu.to(torch::kCPU, torch::kFloat64).contiguous();
+        auto var_h = var.to(torch::kCPU, torch::kFloat64).contiguous();
+        const double* mp = mu_h.data_ptr<double>();
+        const double* vp = var_h.data_ptr<double>();
+        if (rows == nullptr) {
+          std::copy_n(mp, n, mean_out);
+          std::copy_n(vp, n, var_out);
+          return;
+        }
+        for (std::size_t i = 0; i < rows->size(); ++i) {
+          mean_out[(*rows)[i]] = mp[i];
+          var_out[(*rows)[i]] = vp[i];
+        }
+      };
+      if (!attention()) {
+        emit(forward(m, data.X), nullptr);
+        return;
       }
-      auto mu_h = mu.to(torch::kCPU, torch::kFloat64).contiguous();
-      auto var_h = var.to(torch::kCPU, torch::kFloat64).contiguous();
-      std::copy_n(mu_h.data_ptr<double>(), n, means + static_cast<int64_t>(k) * n);
-      std::copy_n(var_h.data_ptr<double>(), n, variances + static_cast<int64_t>(k) * n);
+      for (const auto& b : batches) emit(forward_batch(m, data, b, nullptr), &b.rows);
     });
   }
 };
@@ -392,6 +642,18 @@ void validate(const MtOptions& o) {
       !(o.validation_fraction >= 0 && o.validation_fraction < 1))
     throw std::invalid_argument("learning_rate > 0, weight_decay >= 0, min_variance > 0 and "
                                 "validation_fraction in [0, 1) are required");
+  if (o.loss != MT_GAUSSIAN && o.loss != MT_LAPLACE) throw std::invalid_argument("unknown loss");
+  if (o.optimizer != MT_ADAM && o.optimizer != MT_ADAMW) throw std::invalid_argument("unknown optimizer");
+  if (o.schedule != MT_CONSTANT && o.schedule != MT_COSINE) throw std::invalid_argument("unknown schedule");
+  if (!(o.clip_norm >= 0)) throw std::invalid_argument("clip_norm must be >= 0");
+  if (o.architecture == MT_ATTENTION) {
+    if (o.slots < 1 || o.d_model < 1 || o.heads < 1 || o.d_model % o.heads != 0 || o.attention_layers < 0 ||
+        o.feedforward < 1)
+      throw std::invalid_argument("attention needs slots, d_model, heads, feedforward >= 1, attention_layers >= 0 "
+                                  "and heads dividing d_model");
+  } else if (o.architecture != MT_MLP) {
+    throw std::invalid_argument("unknown architecture");
+  }
 }
 
 // ---- C entry points ------------------------------------------------------------------------------
@@ -429,6 +691,7 @@ MtHandle api_clone(MtHandle h) {
     e->seed = src->seed;
     e->classification = src->classification;
     e->summary = src->summary;
+    if (src->table.defined()) e->table = src->table.clone();
     if (src->d > 0) {
       e->build(src->d);
       torch::NoGradGuard no_grad;
@@ -439,6 +702,10 @@ MtHandle api_clone(MtHandle h) {
     out = e.release();
   });
   return out;
+}
+
+int32_t api_set_element_table(MtHandle h, const double* table, int64_t rows, int64_t cols) {
+  return guarded([&] { as_ensemble(h)->set_table(table, rows, cols); });
 }
 
 int32_t api_build(MtHandle h, int64_t d) {
@@ -497,9 +764,10 @@ int32_t api_set_param(MtHandle h, int64_t i, const double* in) {
 }
 
 const MtApi kApi = {
-    MATOPT_TORCH_ABI_VERSION, api_last_error,      api_describe,   api_create,    api_destroy,
-    api_clone,                api_build,           api_fit,        api_fit_summary, api_num_members,
-    api_predict_members,      api_num_params,      api_param_info, api_get_param, api_set_param,
+    MATOPT_TORCH_ABI_VERSION, api_last_error,  api_describe,        api_create,     api_destroy,
+    api_clone,                api_set_element_table, api_build,     api_fit,        api_fit_summary,
+    api_num_members,          api_predict_members,   api_num_params, api_param_info, api_get_param,
+    api_set_param,
 };
 
 }  // namespace

@@ -15,13 +15,17 @@
 extern "C" {
 
 /// Bumped whenever the table or MtOptions changes; the facade refuses a plugin with another version.
-#define MATOPT_TORCH_ABI_VERSION 1
+#define MATOPT_TORCH_ABI_VERSION 2
 #define MATOPT_TORCH_API_SYMBOL "matopt_torch_plugin_api"
 #define MATOPT_TORCH_MAX_LAYERS 16
 
 enum MtActivation { MT_RELU = 0, MT_TANH = 1, MT_SILU = 2, MT_GELU = 3 };
 enum MtDtype { MT_FLOAT64 = 0, MT_FLOAT32 = 1 };
 enum MtDevice { MT_CPU = 0, MT_CUDA = 1 };
+enum MtArchitecture { MT_MLP = 0, MT_ATTENTION = 1 };
+enum MtLoss { MT_GAUSSIAN = 0, MT_LAPLACE = 1 };
+enum MtOptimizer { MT_ADAM = 0, MT_ADAMW = 1 };
+enum MtSchedule { MT_CONSTANT = 0, MT_COSINE = 1 };
 
 /// Resolved (validated, defaults filled) training options; the facade parses the JSON.
 struct MtOptions {
@@ -39,6 +43,17 @@ struct MtOptions {
   double min_variance;    ///< floor on the member variance, standardized units
   int32_t dtype;          ///< MtDtype
   int32_t device;         ///< MtDevice
+  int32_t loss;           ///< MtLoss (regression only)
+  int32_t optimizer;      ///< MtOptimizer
+  int32_t schedule;       ///< MtSchedule: constant, or one warm-up epoch then cosine decay to 0
+  double clip_norm;       ///< gradient norm clip per step; 0 = off
+  int32_t architecture;   ///< MtArchitecture; `hidden` is then the head after pooling
+  int32_t slots;          ///< attention: the first `slots` columns are atomic numbers, the next `slots`
+                          ///< fractions (filled slots first); the remaining columns join after pooling
+  int32_t d_model;        ///< attention: token width
+  int32_t heads;          ///< attention: heads per layer (divides d_model)
+  int32_t attention_layers;
+  int32_t feedforward;    ///< attention: width of each layer's feed-forward block
 };
 
 /// Called after every epoch of every member (done, total = members * epochs upper bound). Must not throw.
@@ -59,6 +74,9 @@ struct MtApi {
   /// Deep copy (weights included); NULL on failure.
   MtHandle (*clone)(MtHandle h);
 
+  /// Attention only, before build/fit: the fixed element-property table, row-major rows x cols, row z
+  /// for atomic number z (rows = 119). It is saved and loaded as the last parameter.
+  int32_t (*set_element_table)(MtHandle h, const double* table, int64_t rows, int64_t cols);
   /// Builds freshly initialized members for `d` inputs (used before set_param when loading).
   int32_t (*build)(MtHandle h, int64_t d);
   /// Builds and trains on standardized data: X row-major n x d, y length n (0/1 for classification).
