@@ -20,6 +20,8 @@ namespace {
 
 struct MatbenchArgs {
   std::string task, dataset, folds, folds_file, target, output, rescore;
+  std::vector<std::string> combine;
+  std::string rule = "median";
   std::string model = "gp";
   std::string features = "magpie+stoichiometry+valence_orbital";
   std::string transform = "none";
@@ -80,7 +82,22 @@ void rescore(const MatbenchArgs& a) {
   }
 }
 
+// --combine: the row-by-row median (or mean) of the test predictions of separate runs.
+void combine(const MatbenchArgs& a) {
+  if (!a.task.empty() || !a.dataset.empty() || !a.rescore.empty())
+    throw InvalidArgument("--combine FILES combines results files; it takes no --task, --dataset or --rescore");
+  std::vector<MatbenchRun> runs;
+  for (const auto& file : a.combine) runs.push_back(read_matbench_results(file));
+  const MatbenchRun result = combine_matbench_runs(runs, a.combine, a.rule);
+  std::fputs(format_matbench_table(result).c_str(), stdout);
+  if (!a.output.empty()) {
+    write_matbench_results(result, a.output);
+    std::printf("results: %s\n", a.output.c_str());
+  }
+}
+
 void run(const MatbenchArgs& a) {
+  if (!a.combine.empty()) return combine(a);
   if (!a.rescore.empty()) return rescore(a);
   std::vector<std::size_t> subset;
   std::string folds_path = a.folds_file;
@@ -226,6 +243,16 @@ void register_bench_matbench(CLI::App& bench, Context& ctx) {
                   "Score the predictions stored in this results file again with this version's scoring (point "
                   "prediction and σ recomputed from the stored distributions) and print the table; -o writes the "
                   "re-scored file");
+  cmd->add_option("--combine", args->combine,
+                  "Combine the test predictions of these results files (same task and folds, e.g. models run "
+                  "with different feature sets) row by row with --rule, score them and print the table; -o "
+                  "writes the combined file")
+      ->delimiter(',');
+  cmd->add_option("--rule", args->rule,
+                  "With --combine: median or mean of the point predictions (probabilities for classification); "
+                  "σ² is the members' mean of σ_m² + (mean_m − point)²")
+      ->check(CLI::IsMember({"median", "mean"}))
+      ->capture_default_str();
   cmd->add_option("--seed", args->seed, "Random seed")->capture_default_str();
   cmd->add_option("-j,--threads", args->threads, "Folds run concurrently")->capture_default_str();
   cmd->add_option("-o,--output", args->output,

@@ -313,6 +313,12 @@ std::string format_matbench_table(const MatbenchRun& run) {
   }
   // What inner CV chose, when there was a choice.
   for (const auto& f : run.folds) {
+    if (f.inner_cv.empty() && !f.pool.empty()) {  // a combination of separate runs
+      os << "fold " << f.fold << ": the " << f.model << " of";
+      for (std::size_t i = 0; i < f.pool.size(); ++i) os << (i ? ", " : " ") << f.pool[i];
+      os << "\n";
+      continue;
+    }
     if (f.inner_cv.size() < 2) continue;
     os << "fold " << f.fold << " chose ";
     if (f.pool.empty()) {

@@ -1069,3 +1069,87 @@ TEST_CASE("a forest grown on every row scores test rows that repeat a training r
   CHECK(cal.metrics.at("mae") < 1e-12);
   CHECK((cal.std.array() > 0.0).all());
 }
+
+TEST_CASE("separate runs combined row by row: median, mean and the Gaussian about the point, by hand", "[matbench]") {
+  auto fold = [](std::size_t k, std::vector<double> mean, std::vector<double> sd) {
+    MatbenchFoldResult f;
+    f.fold = k;
+    f.model = "gp";
+    f.transform = "none";
+    f.features = "magpie";
+    f.n_train = 9;
+    f.seconds = 2.0;
+    f.rows = {4, 7, 9};
+    f.y_true = Eigen::Vector3d(2.0, 1.5, 3.0);
+    f.mean = Eigen::Map<Eigen::VectorXd>(mean.data(), 3);
+    f.std = Eigen::Map<Eigen::VectorXd>(sd.data(), 3);
+    f.loc = f.mean;
+    f.scale = f.std;
+    return f;
+  };
+  MatbenchRun a = matopt::test::one_fold_run(fold(0, {1, 2, 3}, {0.1, 0.1, 0.1}), 12, 2);
+  MatbenchRun b = matopt::test::one_fold_run(fold(0, {2, 2, 6}, {0, 0, 0}), 12, 2);
+  MatbenchRun c = matopt::test::one_fold_run(fold(0, {4, 1, 3}, {0.2, 0.2, 0.2}), 12, 2);
+  b.folds[0].model = "forest";
+  c.folds[0].features = "element_slots";
+  // Fold 1 is finished in a and b only, so it is left out.
+  a.folds.push_back(fold(1, {0, 0, 0}, {1, 1, 1}));
+  b.folds.push_back(fold(1, {0, 0, 0}, {1, 1, 1}));
+
+  const MatbenchRun med = combine_matbench_runs({a, b, c}, {"a.json", "b.json", "c.json"}, "median");
+  REQUIRE(med.folds.size() == 1);
+  const MatbenchFoldResult& m = med.folds[0];
+  CHECK(m.model == "median");
+  CHECK(m.pool == std::vector<std::string>{"a.json:gp+none", "b.json:forest+none", "c.json:gp+none"});
+  CHECK(m.features == "element_slots,magpie");
+  CHECK(m.seconds == 6.0);
+  CHECK(m.mean == Eigen::Vector3d(2.0, 2.0, 3.0));
+  CHECK(m.std[0] == Approx(std::sqrt((0.01 + 1.0 + 0.0 + 0.04 + 4.0) / 3.0)).epsilon(1e-14));
+  CHECK(m.std[1] == Approx(std::sqrt((0.01 + 0.0 + 0.04 + 1.0) / 3.0)).epsilon(1e-14));
+  CHECK(m.std[2] == Approx(std::sqrt((0.01 + 9.0 + 0.04) / 3.0)).epsilon(1e-14));
+  CHECK(m.metrics.at("mae") == Approx(0.5 / 3.0).epsilon(1e-14));
+  CHECK(format_matbench_table(med).find("fold 0: the median of a.json:gp+none, b.json:forest+none") != std::string::npos);
+
+  const MatbenchRun avg = combine_matbench_runs({a, b, c}, {"a", "b", "c"}, "mean");
+  CHECK(avg.folds[0].mean[0] == Approx(7.0 / 3.0).epsilon(1e-14));
+  CHECK(avg.folds[0].metrics.at("mae") == Approx(0.5).epsilon(1e-14));
+  // Two members: the median is the midpoint.
+  CHECK(combine_matbench_runs({a, b}, {"a", "b"}, "median").folds.size() == 2);
+  CHECK(combine_matbench_runs({a, b}, {"a", "b"}, "median").folds[0].mean[0] == 1.5);
+
+  // The combined run is a results file like any other: written, read and re-scored alike.
+  const auto path = std::filesystem::temp_directory_path() / "matopt_combine_test.json";
+  write_matbench_results(med, path);
+  const MatbenchRun back = rescore_matbench_run(read_matbench_results(path));
+  std::filesystem::remove(path);
+  CHECK(back.folds[0].mean == m.mean);
+  CHECK(back.folds[0].metrics.at("mae") == Approx(m.metrics.at("mae")).epsilon(1e-14));
+  CHECK(back.folds[0].metrics.at("nll") == Approx(m.metrics.at("nll")).epsilon(1e-12));
+
+  MatbenchRun other_rows = c;
+  other_rows.folds[0].rows = {4, 7, 10};
+  CHECK_THROWS_AS(combine_matbench_runs({a, other_rows}, {"a", "c"}, "median"), DataError);
+  MatbenchRun other_task = c;
+  other_task.task = "steels";
+  CHECK_THROWS_AS(combine_matbench_runs({a, other_task}, {"a", "c"}, "median"), InvalidArgument);
+  CHECK_THROWS_AS(combine_matbench_runs({a, b}, {"a", "b"}, "mode"), InvalidArgument);
+  CHECK_THROWS_AS(combine_matbench_runs({a}, {"a"}, "median"), InvalidArgument);
+  MatbenchRun only_fold1 = a;
+  only_fold1.folds.erase(only_fold1.folds.begin());
+  CHECK_THROWS_AS(combine_matbench_runs({only_fold1, c}, {"a", "c"}, "median"), InvalidArgument);
+
+  // Classification: the median probability.
+  for (MatbenchRun* r : {&a, &b, &c}) {
+    r->type = MatbenchTaskType::Classification;
+    r->folds[0].y_true = Eigen::Vector3d(1, 0, 1);
+    r->folds[0].std.resize(0);
+  }
+  a.folds[0].mean = Eigen::Vector3d(0.9, 0.6, 0.2);
+  b.folds[0].mean = Eigen::Vector3d(0.7, 0.1, 0.8);
+  c.folds[0].mean = Eigen::Vector3d(0.2, 0.3, 0.7);
+  a.folds.pop_back();
+  b.folds.pop_back();
+  const MatbenchRun cls = combine_matbench_runs({a, b, c}, {"a", "b", "c"}, "median");
+  CHECK(cls.folds[0].mean.isApprox(Eigen::Vector3d(0.7, 0.3, 0.7)));
+  CHECK(cls.folds[0].metrics.at("accuracy") == 1.0);
+}

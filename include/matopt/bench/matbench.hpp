@@ -207,6 +207,17 @@ struct MatbenchRun {
 /// and σ, classification folds from their probabilities. Signature, timings and inner-CV scores are kept.
 MatbenchRun rescore_matbench_run(MatbenchRun run);
 
+/// @brief Combines the test predictions of finished runs of the same task and folds row by row, by
+/// `rule` "median" or "mean" of the members' point predictions (probabilities for classification).
+/// Regression gets one Gaussian per row about the combined point, with variance the mean over members
+/// of σ_m² + (mean_m − point)². Only folds finished in every run are combined (the others are logged);
+/// each fold's `pool` names its members as "name:model+transform" and `seconds` is their sum.
+/// `names` label the runs (file names) in messages and in the result. Throws InvalidArgument for a
+/// bad rule, fewer than two runs or runs of different tasks, DataError when a fold's test rows or
+/// targets differ.
+MatbenchRun combine_matbench_runs(const std::vector<MatbenchRun>& runs, const std::vector<std::string>& names,
+                                  const std::string& rule);
+
 /// @brief Called after each finished fold (from the thread that finished it, serialized by a lock).
 using MatbenchFoldCallback = std::function<void(const MatbenchFoldResult&, std::size_t done, std::size_t total)>;
 
