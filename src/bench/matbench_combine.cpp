@@ -52,13 +52,8 @@ MatbenchRun combine_matbench_runs(const std::vector<MatbenchRun>& runs, const st
                             " rows, " + std::to_string(first.n_folds) + " folds)");
   }
 
-  MatbenchRun out;
-  out.task = first.task;
-  out.target = first.target;
-  out.type = first.type;
-  out.n_rows = first.n_rows;
-  out.n_folds = first.n_folds;
-  out.duplicates = first.duplicates;
+  MatbenchRun out = first;  // task, target, type, sizes and duplicate report are common to all runs
+  out.folds.clear();
   nlohmann::json sig = {{"combine", rule}, {"members", nlohmann::json::array()}};
   for (std::size_t r = 0; r < runs.size(); ++r)
     sig["members"].push_back({{"file", names[r]},
