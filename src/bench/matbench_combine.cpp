@@ -57,8 +57,8 @@ MatbenchRun combine_matbench_runs(const std::vector<MatbenchRun>& runs, const st
   nlohmann::json sig = {{"combine", rule}, {"members", nlohmann::json::array()}};
   for (std::size_t r = 0; r < runs.size(); ++r)
     sig["members"].push_back({{"file", names[r]},
-                              {"signature", runs[r].signature.empty() ? nlohmann::json::object()
-                                                                      : nlohmann::json::parse(runs[r].signature)}});
+                              {"signature", nlohmann::json::parse(runs[r].signature.empty() ? "{}" : runs[r].signature,
+                                                                  nullptr, /*allow_exceptions=*/false)}});
   out.signature = sig.dump();
 
   std::set<std::size_t> all_folds;
@@ -77,17 +77,21 @@ MatbenchRun combine_matbench_runs(const std::vector<MatbenchRun>& runs, const st
       continue;
     }
     const MatbenchFoldResult& f0 = *members.front();
-    for (std::size_t r = 1; r < members.size(); ++r) {
+    const std::string fold_name = "combining results: fold " + std::to_string(k) + " of ";
+    for (std::size_t r = 0; r < members.size(); ++r) {
       const MatbenchFoldResult& f = *members[r];
-      if (f.rows != f0.rows || f.y_true.size() != f0.y_true.size() || f.y_true != f0.y_true || f.mean.size() != f0.mean.size() ||
-          (out.type == MatbenchTaskType::Regression && f.std.size() != f.mean.size()))
-        throw DataError("combining results: fold " + std::to_string(k) + " of " + names[r] +
-                        " holds other test rows, targets or predictions than fold " + std::to_string(k) + " of " + names[0] +
+      if (f.mean.size() != f.y_true.size() || f.rows.size() != static_cast<std::size_t>(f.y_true.size()))
+        throw DataError(fold_name + names[r] + " has " + std::to_string(f.mean.size()) + " predictions and " +
+                        std::to_string(f.rows.size()) + " rows for " + std::to_string(f.y_true.size()) + " targets");
+      if (out.type == MatbenchTaskType::Regression && f.std.size() != f.mean.size())
+        throw DataError(fold_name + names[r] + " has no σ per row (a results file without \"std\"); regression runs "
+                        "are combined with their σ");
+      if (f.rows != f0.rows)
+        throw DataError(fold_name + names[r] + " holds other test rows than in " + names[0] +
                         " (the runs must use the same folds file)");
+      if (f.y_true != f0.y_true)
+        throw DataError(fold_name + names[r] + " holds other targets than in " + names[0] + " (the same dataset is needed)");
     }
-    if (f0.mean.size() != f0.y_true.size())
-      throw DataError("combining results: fold " + std::to_string(k) + " of " + names[0] + " has " +
-                      std::to_string(f0.mean.size()) + " predictions for " + std::to_string(f0.y_true.size()) + " rows");
 
     MatbenchFoldResult c;
     c.fold = k;

@@ -234,7 +234,8 @@ ParsedOptions parse_options(const std::string& text) {
   o.slots = static_cast<int32_t>(kElementSlots);
   o.d_model = get_int(full, "d_model", 1, 4096);
   o.heads = get_int(full, "heads", 1, 256);
-  if (o.d_model % o.heads != 0) bad_option("heads", "a divisor of d_model = " + std::to_string(o.d_model), full.at("heads"));
+  if (o.architecture == MT_ATTENTION && o.d_model % o.heads != 0)
+    bad_option("heads", "a divisor of d_model = " + std::to_string(o.d_model), full.at("heads"));
   o.attention_layers = get_int(full, "attention_layers", 0, 64);
   o.feedforward = get_int(full, "feedforward", 1, 1 << 20);
   o.threads = p.threads_requested > 0 ? p.threads_requested
@@ -289,6 +290,7 @@ void check_slots(const Eigen::MatrixXd& X, const std::string& what) {
       const bool ok = j < filled ? (z >= 1 && z <= kMaxZ && z == std::floor(z) && x > 0 && x <= 1) : (z == 0 && x == 0);
       if (!ok || filled == 0) {
         std::ostringstream e;
+        e.precision(17);
         e << "deep ensemble " << what << ": X row " << i << ", element slot " << j << " (0-based) holds (" << z << ", "
           << x << "); expected the layout of featurizer 'element_slots' (an atomic number 1.." << kMaxZ
           << " and a fraction in (0, 1] per filled slot, filled slots first, then zeros; use --features element_slots)";

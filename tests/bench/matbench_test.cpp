@@ -1128,7 +1128,14 @@ TEST_CASE("separate runs combined row by row: median, mean and the Gaussian abou
 
   MatbenchRun other_rows = c;
   other_rows.folds[0].rows = {4, 7, 10};
-  CHECK_THROWS_AS(combine_matbench_runs({a, other_rows}, {"a", "c"}, "median"), DataError);
+  CHECK_THROWS_WITH(combine_matbench_runs({a, other_rows}, {"a", "c"}, "median"), Contains("other test rows"));
+  MatbenchRun no_sigma = a;  // a regression file without σ, first or later
+  no_sigma.folds[0].std.resize(0);
+  CHECK_THROWS_WITH(combine_matbench_runs({no_sigma, c}, {"a", "c"}, "median"), Contains("fold 0 of a has no σ"));
+  CHECK_THROWS_WITH(combine_matbench_runs({c, no_sigma}, {"c", "a"}, "median"), Contains("fold 0 of a has no σ"));
+  MatbenchRun other_y = c;
+  other_y.folds[0].y_true[1] = 9.0;
+  CHECK_THROWS_WITH(combine_matbench_runs({a, other_y}, {"a", "c"}, "median"), Contains("other targets"));
   MatbenchRun other_task = c;
   other_task.task = "steels";
   CHECK_THROWS_AS(combine_matbench_runs({a, other_task}, {"a", "c"}, "median"), InvalidArgument);

@@ -38,7 +38,7 @@ struct Set {
   Eigen::VectorXd y;
 };
 
-// Compositions of one to three of six elements with integer amounts 1..4, and a target with an
+// Compositions of one to three of six elements with integer amounts 1..9, and a target with an
 // additive part (a value per element) and a pairwise part (products of fractions), plus optionally one
 // process column t in [0, 1] that adds 2 t.
 Set compositions(int n, std::uint64_t seed, bool with_extra = false) {
@@ -56,7 +56,7 @@ Set compositions(int n, std::uint64_t seed, bool with_extra = false) {
       const int e = static_cast<int>(matopt::uniform_index(rng, elements.size()));
       if (std::find(picked.begin(), picked.end(), e) != picked.end()) continue;
       picked.push_back(e);
-      formula += std::string(matopt::element_symbol(elements[e])) + std::to_string(1 + matopt::uniform_index(rng, 4));
+      formula += std::string(matopt::element_symbol(elements[e])) + std::to_string(1 + matopt::uniform_index(rng, 9));
     }
     const auto c = matopt::Composition::parse(formula);
     featurizer->featurize(c, row.data());
@@ -182,6 +182,22 @@ TEST_CASE("attention is deterministic and round-trips through the archive", "[en
   CHECK_FALSE(bit_equal(p.mean, other->predict(train.X).mean));
 }
 
+TEST_CASE("attention with early stopping in float32 gives the same networks on 1 and 2 threads", "[ensemble][attention]") {
+  const Set train = compositions(300, 15), test = compositions(100, 16);
+  std::string options = kTiny;
+  options.replace(options.find(R"("validation_fraction": 0)"), 24, R"("validation_fraction": 0.2, "patience": 20)");
+  options.replace(options.find(R"("threads": 1)"), 12, R"("dtype": "float32", "loss": "laplace", "threads": 1)");
+  auto one = make_deep_ensemble(options, 17);
+  one->fit(train.X, train.y);
+  const Prediction p = one->predict(test.X);
+  INFO("test RMSE " << rmse(p.mean, test.y) << ", target sd " << sd(test.y));
+  CHECK(rmse(p.mean, test.y) < 0.1 * sd(test.y));
+  options.replace(options.find(R"("threads": 1)"), 12, R"("threads": 2)");
+  auto two = make_deep_ensemble(options, 17);
+  two->fit(train.X, train.y);
+  CHECK(same_prediction(p, two->predict(test.X)));
+}
+
 TEST_CASE("attention refuses inputs that are not element slots", "[ensemble][attention]") {
   const Set train = compositions(40, 13);
   auto model = make_deep_ensemble(kTiny, 1);
@@ -204,6 +220,7 @@ TEST_CASE("attention refuses inputs that are not element slots", "[ensemble][att
   CHECK_THROWS_AS(make_deep_ensemble(R"({"architecture": "attention", "d_model": 16, "heads": 3})", 0),
                   matopt::InvalidArgument);
   CHECK_THROWS_AS(make_deep_ensemble(R"({"architecture": "cnn"})", 0), matopt::InvalidArgument);
+  CHECK_NOTHROW(make_deep_ensemble(R"({"heads": 3})", 0));  // attention settings do not bind an MLP
   CHECK_THROWS_AS(make_deep_ensemble(R"({"loss": "huber"})", 0), matopt::InvalidArgument);
   CHECK_THROWS_AS(make_deep_ensemble(R"({"clip_norm": -1})", 0), matopt::InvalidArgument);
 }

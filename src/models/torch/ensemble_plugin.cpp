@@ -26,6 +26,7 @@
 #include <exception>
 #include <limits>
 #include <memory>
+#include <numbers>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -227,6 +228,9 @@ struct Ensemble {
     if (rows != kElementRows || cols < 1)
       throw std::invalid_argument("the element table must have " + std::to_string(kElementRows) +
                                   " rows and at least one column");
+    if (!members.empty() && cols != table.size(1))
+      throw std::invalid_argument("the networks were built for an element table of " + std::to_string(table.size(1)) +
+                                  " columns, not " + std::to_string(cols));
     table = to_tensor(data, rows, cols);
   }
 
@@ -495,7 +499,7 @@ struct Ensemble {
       if (opt.schedule == MT_COSINE) {
         const double lr = step < steps_per_epoch
                               ? opt.learning_rate * static_cast<double>(step + 1) / static_cast<double>(steps_per_epoch)
-                              : opt.learning_rate * 0.5 * (1.0 + std::cos(M_PI * static_cast<double>(step) / total_steps));
+                              : opt.learning_rate * 0.5 * (1.0 + std::cos(std::numbers::pi * static_cast<double>(step) / total_steps));
         set_learning_rate(*optim, lr);
       }
       optim->zero_grad();
@@ -558,8 +562,10 @@ struct Ensemble {
     check_device();
     set_threads();
     summary.clear();
+    members.clear();  // nothing from an earlier fit survives a failed one
+    d = -1;
+    const Data data = make_data(Xp, n, dim, yp);  // validates before anything is built
     build(dim);
-    const Data data = make_data(Xp, n, dim, yp);
     Progress progress;
     progress.fn = progress_fn;
     progress.ctx = ctx;
