@@ -12,19 +12,11 @@
 #include "matopt/bench/matbench.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
+#include "core/median.hpp"
 #include "matbench_internal.hpp"
 
 namespace matopt {
 namespace {
-
-double median_of(std::vector<double>& v) {
-  const std::size_t h = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h), v.end());
-  const double upper = v[h];
-  if (v.size() % 2 == 1) return upper;
-  const double lower = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h));
-  return 0.5 * (lower + upper);
-}
 
 const MatbenchFoldResult* find_fold(const MatbenchRun& run, std::size_t fold) {
   for (const auto& f : run.folds)
@@ -117,7 +109,7 @@ MatbenchRun combine_matbench_runs(const std::vector<MatbenchRun>& runs, const st
     for (Eigen::Index i = 0; i < n; ++i) {
       for (std::size_t r = 0; r < members.size(); ++r) values[r] = members[r]->mean[i];
       if (rule == "median") {
-        c.mean[i] = median_of(values);
+        c.mean[i] = detail::median_in_place(values);
       } else {
         double s = 0.0;
         for (double v : values) s += v;

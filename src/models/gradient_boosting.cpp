@@ -14,6 +14,7 @@
 #include <limits>
 #include <numeric>
 
+#include "core/median.hpp"
 #include "core/parallel.hpp"
 #include "models/binning.hpp"
 #include "models/ensemble_samples.hpp"
@@ -62,15 +63,6 @@ struct Member {
   double init = 0;  // standardized units
   std::vector<Tree> trees;
 };
-
-// Median of v (the mean of the two middle values for an even count); reorders v.
-double median(std::vector<double>& v) {
-  const std::size_t h = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h), v.end());
-  const double upper = v[h];
-  if (v.size() % 2 == 1) return upper;
-  return 0.5 * (*std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(h)) + upper);
-}
 
 // Histogram of one leaf over the bins of the tree's columns: gradient sums and row counts, the
 // columns laid end to end (column u starts at offset[u]).
@@ -230,7 +222,7 @@ Member boost(const MatrixXd& X, const detail::Binned& B, const VectorXd& z, cons
   Rng rng(seed);
   Member m;
   std::vector<double> residual(z.data(), z.data() + n), scratch(residual);
-  m.init = loss == Loss::Squared ? 0.0 : median(scratch);  // z has mean 0
+  m.init = loss == Loss::Squared ? 0.0 : detail::median_in_place(scratch);  // z has mean 0
   for (double& r : residual) r -= m.init;
   std::vector<double> gradient(static_cast<std::size_t>(n));
   std::vector<Index> rows, order(static_cast<std::size_t>(d)), columns;
@@ -274,7 +266,7 @@ Member boost(const MatrixXd& X, const detail::Binned& B, const VectorXd& z, cons
       } else {
         scratch.clear();
         for (std::size_t k = leaf.begin; k < leaf.end; ++k) scratch.push_back(residual[static_cast<std::size_t>(rows[k])]);
-        const double med = median(scratch);
+        const double med = detail::median_in_place(scratch);
         step = med;
         if (loss == Loss::Huber) {
           double clipped = 0;

@@ -509,15 +509,14 @@ struct Ensemble {
       ++step;
     };
     for (epoch = 1; epoch <= opt.epochs; ++epoch) {
+      shuffle(train, rng);
       if (attention()) {
-        shuffle(train, rng);
         for (const auto& b : token_batches(data, train, batch, &rng)) {
           torch::Tensor yb;
           const auto out = forward_batch(m, data, b, &yb);
           update(loss(out, yb));
         }
       } else {
-        shuffle(train, rng);
         auto perm = torch::tensor(train, index_options).to(X.device());
         for (int64_t start = 0; start < n_train; start += batch) {
           const auto idx = perm.slice(0, start, std::min(start + batch, n_train));
