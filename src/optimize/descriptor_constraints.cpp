@@ -32,7 +32,9 @@ std::string fmt(double v) {
   throw DataError("design space: " + path + ": " + message);
 }
 
-bool holds(const DescriptorConstraint& c, double v) { return v >= c.min && v <= c.max; }  // false for NaN
+// Same tolerance as linear constraints (1e-9 relative), so VEC = 8 computed as 7.999999999999999 holds.
+double tol(double bound) { return 1e-9 * std::max(1.0, std::isfinite(bound) ? std::abs(bound) : 0.0); }
+bool holds(const DescriptorConstraint& c, double v) { return v >= c.min - tol(c.min) && v <= c.max + tol(c.max); }  // false for NaN
 
 std::string valid_names() {
   std::string s;
