@@ -24,6 +24,7 @@ struct BenchFeaturizeArgs {
   std::size_t rows = 1000000;
   unsigned threads = 0;
   std::string features = "magpie";
+  std::string input;  // CSV whose first column holds the formulas; empty = the matbench files
   std::size_t chunk = 4096;
   int repeats = 3;
 };
@@ -84,7 +85,13 @@ void run_bench_featurize(const BenchFeaturizeArgs& a) {
   const char* files[] = {"matbench_expt_gap.csv", "matbench_expt_is_metal.csv", "matbench_mp_e_form.csv",
                          "matbench_steels.csv"};
   std::vector<std::string> unique;
+  if (!a.input.empty()) {
+    CsvTable t = read_csv(a.input);
+    for (const auto& row : t.rows) unique.push_back(row.at(0));
+    if (unique.empty()) throw DataError(a.input + ": no formulas (expected them in the first column)");
+  }
   for (const char* name : files) {
+    if (!a.input.empty()) break;
     CsvTable t = read_csv(data_dir() / "matbench" / name);
     for (const auto& row : t.rows) unique.push_back(row.at(0));
   }
@@ -93,9 +100,10 @@ void run_bench_featurize(const BenchFeaturizeArgs& a) {
   std::vector<std::string_view> formulas(a.rows);
   for (std::size_t i = 0; i < a.rows; ++i) formulas[i] = unique[i % unique.size()];
 
-  std::printf("bench featurize: %zu formulas (%zu distinct from 4 matbench files), features '%s' (%zu values), "
+  const std::string from = a.input.empty() ? std::string("4 matbench files") : a.input;
+  std::printf("bench featurize: %zu formulas (%zu distinct from %s), features '%s' (%zu values), "
               "chunk %zu, best of %d\n",
-              a.rows, unique.size(), a.features.c_str(), f->size(), a.chunk, a.repeats);
+              a.rows, unique.size(), from.c_str(), a.features.c_str(), f->size(), a.chunk, a.repeats);
   std::printf("  (wall = compositions per wall-clock second; cpu = per CPU-second of this process, i.e. per core)\n");
   double cs = 0.0, cpu = 0.0;
   const double n = static_cast<double>(a.rows);
@@ -139,6 +147,7 @@ void register_bench_featurize(CLI::App& bench, Context& ctx) {
   cmd->add_option("--rows", args->rows, "Number of formulas (the matbench formulas repeated)")->capture_default_str();
   cmd->add_option("--threads", args->threads, "Threads for the multi-threaded run (0 = all cores)")->capture_default_str();
   cmd->add_option("--features", args->features, "Featurizer spec, e.g. magpie+stoichiometry")->capture_default_str();
+  cmd->add_option("--input", args->input, "CSV whose first column holds the formulas (default: the matbench files)");
   cmd->add_option("--chunk", args->chunk, "Rows per output chunk")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--repeats", args->repeats, "Timed repetitions (best is printed)")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->callback([args] { run_bench_featurize(*args); });

@@ -28,6 +28,7 @@ struct FeaturizeArgs {
   std::string composition, id;
   std::vector<std::string> process, log_columns, elements;
   bool no_impute = false;
+  bool strict_alloy = false;
   bool list = false;
   unsigned threads = 0;
   std::size_t chunk_rows = 16384;
@@ -103,6 +104,7 @@ void run_featurize(const FeaturizeArgs& a) {
     StreamFeaturizeOptions so;
     so.features = a.features;
     so.impute_missing = !a.no_impute;
+    so.strict_missing = a.strict_alloy;
     so.elements = element_z_list;
     so.composition_column = a.composition;
     so.id_column = a.id;
@@ -117,6 +119,7 @@ void run_featurize(const FeaturizeArgs& a) {
   PipelineOptions po;
   po.features = a.features;
   po.impute_missing = !a.no_impute;
+  po.strict_missing = a.strict_alloy;
   po.log_columns = a.log_columns;
   po.use_process = true;
   po.elements = a.elements;
@@ -160,6 +163,8 @@ void register_featurize_commands(CLI::App& app, Context& ctx) {
   cmd->add_option("--log", a->log_columns, "Process columns to log-scale before standardizing")->delimiter(',');
   cmd->add_option("--elements", a->elements, "Element list for 'fractions' (default: the input's elements)")->delimiter(',');
   cmd->add_flag("--no-impute", a->no_impute, "Keep missing elemental values as NaN instead of the property mean");
+  cmd->add_flag("--strict-alloy", a->strict_alloy,
+                "alloy: a missing element value or pair enthalpy is an error naming it (default: NaN)");
   cmd->add_option("--threads", a->threads, "Worker threads (0 = all cores)")->capture_default_str();
   cmd->add_option("--chunk-rows", a->chunk_rows, "Rows held in memory at once when streaming CSV -> CSV")
       ->capture_default_str()

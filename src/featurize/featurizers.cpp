@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/parallel.hpp"
+#include "featurize/alloy_featurizer.hpp"
 #include "matopt/core/elements.hpp"
 #include "matopt/core/error.hpp"
 
@@ -380,7 +381,7 @@ class CompositeFeaturizer final : public Featurizer {
   std::vector<std::unique_ptr<Featurizer>> parts_;
 };
 
-const std::vector<std::string> kNames = {"magpie", "fractions", "stoichiometry", "valence_orbital", "element_slots"};
+const std::vector<std::string> kNames = {"magpie", "fractions", "stoichiometry", "valence_orbital", "element_slots", "alloy"};
 
 std::unique_ptr<Featurizer> make_one(std::string_view name, const FeaturizerOptions& o, std::string_view spec) {
   if (name == "magpie") return std::make_unique<MagpieFeaturizer>(o.impute_missing);
@@ -388,6 +389,7 @@ std::unique_ptr<Featurizer> make_one(std::string_view name, const FeaturizerOpti
   if (name == "stoichiometry") return std::make_unique<StoichiometryFeaturizer>();
   if (name == "valence_orbital") return std::make_unique<ValenceOrbitalFeaturizer>(o.impute_missing);
   if (name == "element_slots") return std::make_unique<ElementSlotsFeaturizer>();
+  if (name == "alloy") return make_alloy_featurizer(o.strict_missing);
   std::string valid;
   for (const auto& n : kNames) {
     if (!valid.empty()) valid += ", ";

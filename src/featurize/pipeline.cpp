@@ -85,6 +85,7 @@ struct Pipeline::Impl {
   FeaturizerOptions featurizer_options() const {
     FeaturizerOptions fo;
     fo.impute_missing = options.impute_missing;
+    fo.strict_missing = options.strict_missing;
     for (const auto& s : options.elements) {
       int z = element_z(s);
       if (z == 0) throw InvalidArgument("pipeline elements: '" + s + "' is not an element symbol");
@@ -287,6 +288,7 @@ std::string Pipeline::to_json() const {
   j["schema_version"] = kSchemaVersion;
   j["features"] = im.options.features;
   j["impute_missing"] = im.options.impute_missing;
+  if (im.options.strict_missing) j["strict_missing"] = true;
   j["log_columns"] = im.options.log_columns;
   j["use_process"] = im.options.use_process;
   j["elements"] = im.options.elements;
@@ -327,6 +329,7 @@ Pipeline Pipeline::from_json(const std::string& text) {
     PipelineOptions opt;
     opt.features = j.at("features").get<std::string>();
     opt.impute_missing = j.at("impute_missing").get<bool>();
+    opt.strict_missing = j.value("strict_missing", false);
     opt.log_columns = j.at("log_columns").get<std::vector<std::string>>();
     opt.use_process = j.at("use_process").get<bool>();
     opt.elements = j.value("elements", std::vector<std::string>{});

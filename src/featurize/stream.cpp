@@ -41,6 +41,7 @@ std::size_t featurize_csv_stream(const std::filesystem::path& input, const std::
                                  const StreamFeaturizeOptions& options) {
   FeaturizerOptions fo;
   fo.impute_missing = options.impute_missing;
+  fo.strict_missing = options.strict_missing;
   fo.elements = options.elements;
   auto f = make_featurizer(options.features, fo);
   if (f->needs_fit())

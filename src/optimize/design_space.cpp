@@ -194,6 +194,18 @@ LinearConstraint parse_linear(const json& j, const std::string& p) {
   return c;
 }
 
+DescriptorConstraint parse_descriptor(const json& j, const std::string& p) {
+  if (!j.is_object()) fail(p, "expected an object {\"descriptor\": name, \"min\": v, \"max\": v}");
+  check_keys(j, p, {"descriptor", "min", "max"});
+  if (!j.contains("descriptor")) fail(p + ".descriptor", "missing (expected an alloy descriptor name such as \"VEC\")");
+  DescriptorConstraint c;
+  c.descriptor = get_string(j["descriptor"], p + ".descriptor");
+  if (!j.contains("min") && !j.contains("max")) fail(p, "expected \"min\", \"max\" or both");
+  if (j.contains("min")) c.min = get_number(j["min"], p + ".min");
+  if (j.contains("max")) c.max = get_number(j["max"], p + ".max");
+  return c;
+}
+
 Objective parse_objective(const json& j, const std::string& p, std::map<std::string, std::string>& units) {
   if (!j.is_object()) fail(p, "expected an object {\"name\": ..., \"goal\": ...}");
   check_keys(j, p, {"name", "goal", "target", "range", "unit"});
@@ -427,6 +439,7 @@ DesignSpace::DesignSpace(DesignSpaceSpec spec) : spec_(std::move(spec)) {
     if (!(c.lower <= c.upper)) fail("output_constraints[" + std::to_string(i) + "]", "expected min <= max");
     c.output = output_of(c.name);
   }
+  check_descriptor_constraints();
 }
 
 std::vector<Violation> DesignSpace::validate(const Eigen::VectorXd& point) const {
@@ -487,6 +500,7 @@ std::vector<Violation> DesignSpace::validate(const Eigen::VectorXd& point) const
       out.push_back({lc.text, "violated: the left side is " + fmt(shown) + ", limit " + fmt(lc.written_as_ge ? -lc.upper : lc.upper)});
     }
   }
+  if (out.empty()) add_descriptor_violations(point, out);  // only for otherwise valid compositions
   return out;
 }
 
@@ -504,7 +518,8 @@ DesignSpace DesignSpace::from_json_text(const std::string& text, const std::file
     throw DataError(std::string("design space: invalid JSON: ") + e.what());
   }
   if (!j.is_object()) fail("", "expected a JSON object at the top level");
-  check_keys(j, "", {"composition", "process", "linear_constraints", "candidate_pool", "objectives", "output_constraints", "schema_version"});
+  check_keys(j, "", {"composition", "process", "linear_constraints", "descriptor_constraints", "candidate_pool", "objectives",
+                     "output_constraints", "schema_version"});
   DesignSpaceSpec s;
   if (j.contains("schema_version")) {
     const json& v = j["schema_version"];
@@ -520,6 +535,12 @@ DesignSpace DesignSpace::from_json_text(const std::string& text, const std::file
     const json& l = j["linear_constraints"];
     if (!l.is_array()) fail("linear_constraints", "expected a list of constraints");
     for (std::size_t i = 0; i < l.size(); ++i) s.linear_constraints.push_back(parse_linear(l[i], "linear_constraints[" + std::to_string(i) + "]"));
+  }
+  if (j.contains("descriptor_constraints")) {
+    const json& l = j["descriptor_constraints"];
+    if (!l.is_array()) fail("descriptor_constraints", "expected a list of {\"descriptor\": name, \"min\": v, \"max\": v}");
+    for (std::size_t i = 0; i < l.size(); ++i)
+      s.descriptor_constraints.push_back(parse_descriptor(l[i], "descriptor_constraints[" + std::to_string(i) + "]"));
   }
   if (j.contains("candidate_pool")) {
     const json& c = j["candidate_pool"];
@@ -602,6 +623,16 @@ std::string DesignSpace::to_json_text() const {
       l.push_back({{"terms", terms}, {c.written_as_ge ? ">=" : "<=", sign * c.upper}});
     }
     j["linear_constraints"] = l;
+  }
+  if (!spec_.descriptor_constraints.empty()) {
+    json l = json::array();
+    for (const auto& c : spec_.descriptor_constraints) {
+      json x = {{"descriptor", c.descriptor}};
+      if (std::isfinite(c.min)) x["min"] = c.min;
+      if (std::isfinite(c.max)) x["max"] = c.max;
+      l.push_back(x);
+    }
+    j["descriptor_constraints"] = l;
   }
   if (spec_.pool) j["candidate_pool"] = {{"file", spec_.pool->file.string()}};
   json o = json::array();

@@ -309,7 +309,7 @@ Eigen::MatrixXd sample_design_points(const DesignSpace& space, int n, std::uint6
       for (const auto& [field, count] : rejected_by) why += "\n  " + field + ": rejected " + std::to_string(count) + " draws";
       throw DataError("design space: sampling found only " + std::to_string(got) + " of " + std::to_string(n) +
                             " feasible points in " + std::to_string(attempts) +
-                            " draws; the linear constraints leave too small a part of the space (or none):" + why);
+                            " draws; the linear or descriptor constraints leave too small a part of the space (or none):" + why);
     }
     ++attempts;
     if (options.method == SampleMethod::Sobol) {

@@ -191,12 +191,13 @@ TEST_CASE("pipeline: process-only data and featurizer listing", "[pipeline]") {
   CHECK(X(1, 0) == 1.0);
 
   auto list = list_featurizers();
-  REQUIRE(list.size() == 5);
+  REQUIRE(list.size() == 6);
   CHECK(list[0] == std::make_pair(std::string("magpie"), std::size_t{132}));
   CHECK(list[1] == std::make_pair(std::string("fractions"), std::size_t{0}));
   CHECK(list[2] == std::make_pair(std::string("stoichiometry"), std::size_t{6}));
   CHECK(list[3] == std::make_pair(std::string("valence_orbital"), std::size_t{8}));
   CHECK(list[4] == std::make_pair(std::string("element_slots"), std::size_t{32}));
+  CHECK(list[5] == std::make_pair(std::string("alloy"), std::size_t{11}));
 }
 
 TEST_CASE("pipeline: multi-threaded transform equals single-threaded", "[pipeline]") {

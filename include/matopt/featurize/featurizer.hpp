@@ -51,6 +51,9 @@ inline constexpr std::size_t kElementSlots = 16;
 struct FeaturizerOptions {
   /// Replace missing elemental values by the property's mean over Z = 1..118 (true) or keep NaN.
   bool impute_missing = true;
+  /// `alloy`: a missing element value or pair enthalpy throws DataError naming it (true) instead of
+  /// giving NaN for the descriptors that need it (false).
+  bool strict_missing = false;
   /// `fractions`: fixed element list (atomic numbers); empty = learn it in fit().
   std::vector<int> elements;
 };

@@ -23,6 +23,8 @@ struct PipelineOptions {
   std::string features = "magpie";
   /// Magpie: impute missing elemental values with the property mean (true) or keep NaN (false).
   bool impute_missing = true;
+  /// `alloy`: missing element or pair data throws DataError naming it instead of giving NaN.
+  bool strict_missing = false;
   /// Process columns to log-scale (must be > 0).
   std::vector<std::string> log_columns;
   /// Use the dataset's process columns as features.

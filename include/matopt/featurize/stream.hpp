@@ -16,6 +16,7 @@ namespace matopt {
 struct StreamFeaturizeOptions {
   std::string features = "magpie";  ///< featurizer spec; `fractions` needs `elements`
   bool impute_missing = true;
+  bool strict_missing = false;      ///< `alloy`: missing element or pair data throws instead of NaN
   std::vector<int> elements;        ///< element list for `fractions` (atomic numbers)
   std::string composition_column;   ///< default: the first column
   std::string id_column;            ///< copied as the first output column; default: row numbers 1..n

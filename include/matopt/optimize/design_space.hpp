@@ -12,9 +12,12 @@
 #include <Eigen/Core>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -63,6 +66,17 @@ struct LinearConstraint {
   bool written_as_ge = false;  ///< given as ">=" (kept so to_json_text writes it back the same way)
 };
 
+/// @brief min <= descriptor(composition) <= max for one alloy descriptor of the composition block
+/// (a name of alloy_descriptor_names() in featurize/alloy.hpp: "VEC", "delta", "omega", ...). A point
+/// whose descriptor is NaN (missing element data) violates it. Either bound may be left out (infinite).
+struct DescriptorConstraint {
+  std::string descriptor;
+  double min = -std::numeric_limits<double>::infinity();
+  double max = std::numeric_limits<double>::infinity();
+  /// @brief Human-readable form used in messages, e.g. "VEC >= 8" or "0.9 <= omega <= 5".
+  std::string text() const;
+};
+
 /// @brief Candidates read from a file instead of sampling the continuous space. Rows that violate the
 /// space (bounds, cardinality, granularity, linear constraints, domains) are skipped, so the pool also
 /// restricts it.
@@ -75,6 +89,7 @@ struct DesignSpaceSpec {
   CompositionBlock composition;
   std::vector<ProcessParameter> process;
   std::vector<LinearConstraint> linear_constraints;
+  std::vector<DescriptorConstraint> descriptor_constraints;
   std::optional<CandidatePool> pool;
   /// Objectives; `output` is assigned by DesignSpace from output_names().
   std::vector<Objective> objectives;
@@ -131,6 +146,10 @@ class DesignSpace {
   /// integer and categorical domains.
   std::vector<Violation> validate(const Eigen::VectorXd& point) const;
   bool is_feasible(const Eigen::VectorXd& point) const { return validate(point).empty(); }
+  /// @brief Whether the element fractions (num_elements() values in the order of composition.elements)
+  /// satisfy every descriptor constraint; true when there are none. Allocates nothing (one descriptor
+  /// evaluation, well under a microsecond), for screening many candidates.
+  bool satisfies_descriptor_constraints(std::span<const double> fractions) const;
 
   /// @brief Design points (rows) as a Dataset with a composition column (zero fractions dropped) and
   /// one process column per parameter, ready for featurization. Ids are "1".."n".
@@ -146,6 +165,12 @@ class DesignSpace {
   std::vector<std::string> outputs_;
   // Linear constraints resolved to coordinate indices.
   std::vector<std::vector<std::pair<int, double>>> linear_terms_;
+  // Descriptor constraints resolved to alloy descriptor indices; atomic numbers of the elements.
+  std::vector<int> descriptor_index_;
+  std::vector<std::uint8_t> element_z_;
+  void check_descriptor_constraints();
+  bool descriptor_values(std::span<const double> fractions, double* out) const;
+  void add_descriptor_violations(const Eigen::VectorXd& point, std::vector<Violation>& out) const;
   friend struct DesignSpaceAccess;
 };
 
