@@ -376,6 +376,20 @@ Campaign Campaign::create(const std::filesystem::path& path, const std::string& 
                           const std::filesystem::path& base_dir,
                           const std::optional<std::filesystem::path>& history, std::uint64_t seed,
                           const std::vector<std::string>& argv) {
+  if (!history) return create_from(path, space_json, base_dir, nullptr, seed, argv);
+  const CsvTable table = read_csv(*history);
+  return create_from(path, space_json, base_dir, &table, seed, argv);
+}
+
+Campaign Campaign::create(const std::filesystem::path& path, const std::string& space_json,
+                          const std::filesystem::path& base_dir, const CsvTable& history, std::uint64_t seed,
+                          const std::vector<std::string>& argv) {
+  return create_from(path, space_json, base_dir, &history, seed, argv);
+}
+
+Campaign Campaign::create_from(const std::filesystem::path& path, const std::string& space_json,
+                               const std::filesystem::path& base_dir, const CsvTable* history, std::uint64_t seed,
+                               const std::vector<std::string>& argv) {
   CampaignLock lock(path, CampaignLock::default_timeout());
   if (std::filesystem::exists(path))
     throw InvalidArgument(path.string() + " already exists; refusing to overwrite a campaign (choose another name)");
@@ -411,8 +425,8 @@ Campaign Campaign::create(const std::filesystem::path& path, const std::string& 
 
   std::string hist_note;
   if (history) {
-    const CsvTable table = read_csv(*history);
-    const auto rows = parse_results(c, table, RowMode::History);
+    const std::string source = std::filesystem::path(history->file).filename().string();
+    const auto rows = parse_results(c, *history, RowMode::History);
     for (const auto& r : rows) {
       if (r.already_ingested) continue;
       MeasurementRecord m;
@@ -422,11 +436,11 @@ Campaign Campaign::create(const std::filesystem::path& path, const std::string& 
       m.point = r.point;
       m.outputs = r.outputs;
       m.formula = c.formula_of(r.point);
-      m.source = history->filename().string();
+      m.source = source;
       m.key = r.key;
       c.measurements_.push_back(std::move(m));
     }
-    hist_note = ", " + std::to_string(c.measurements_.size()) + " prior measurements from " + history->filename().string();
+    hist_note = ", " + std::to_string(c.measurements_.size()) + " prior measurements from " + source;
   }
   c.add_history("init", "created campaign (" + std::to_string(c.space_.dimension()) + " coordinates, " +
                             std::to_string(c.space_.output_names().size()) + " outputs" + pool_note + hist_note + ")",
@@ -449,7 +463,14 @@ void Campaign::record(const std::string& command, const std::string& summary, co
 }
 
 void Campaign::write_lab_csv(const std::vector<ProposalRecord>& proposals, const std::filesystem::path& path) const {
-  std::vector<std::string> header{"id"};
+  const CsvTable sheet = lab_sheet(proposals);
+  write_csv(path, sheet.header, sheet.rows);
+}
+
+CsvTable Campaign::lab_sheet(const std::vector<ProposalRecord>& proposals) const {
+  CsvTable sheet;
+  std::vector<std::string>& header = sheet.header;
+  header.push_back("id");
   const bool comp = space_.has_composition();
   if (comp) header.push_back(space_.spec().composition.column);
   const auto names = space_.coordinate_names();
@@ -460,7 +481,7 @@ void Campaign::write_lab_csv(const std::vector<ProposalRecord>& proposals, const
     header.push_back(it != units.end() && !it->second.empty() ? o + " [" + it->second + "]" : o);
   }
   header.push_back("status");
-  std::vector<std::vector<std::string>> rows;
+  std::vector<std::vector<std::string>>& rows = sheet.rows;
   for (const auto& p : proposals) {
     std::vector<std::string> row{p.id};
     if (comp) row.push_back(p.formula);
@@ -468,8 +489,9 @@ void Campaign::write_lab_csv(const std::vector<ProposalRecord>& proposals, const
     for (std::size_t k = 0; k < space_.output_names().size(); ++k) row.emplace_back();
     row.emplace_back();
     rows.push_back(std::move(row));
+    sheet.line_of_row.push_back(rows.size() + 1);
   }
-  write_csv(path, header, rows);
+  return sheet;
 }
 
 }  // namespace matopt

@@ -337,10 +337,14 @@ std::vector<ParsedRow> parse_results(const Campaign& campaign, const CsvTable& t
 }  // namespace campaign_detail
 
 IngestSummary Campaign::ingest(const std::filesystem::path& results_csv, const std::vector<std::string>& argv) {
+  return ingest(read_csv(results_csv), argv);
+}
+
+IngestSummary Campaign::ingest(const CsvTable& table, const std::vector<std::string>& argv) {
   CampaignLock lock(path_, CampaignLock::default_timeout());
   load_from(path_);
-  const CsvTable table = read_csv(results_csv);
   const std::vector<ParsedRow> rows = parse_results(*this, table, RowMode::Results);
+  const std::string source = std::filesystem::path(table.file).filename().string();
 
   IngestSummary s;
   s.rows = table.rows.size();
@@ -358,7 +362,7 @@ IngestSummary Campaign::ingest(const std::filesystem::path& results_csv, const s
     m.point = r.point;
     m.outputs = r.outputs;
     m.formula = formula_of(r.point);
-    m.source = results_csv.filename().string();
+    m.source = source;
     m.key = r.key;
     m.round = rounds_;
     if (!r.proposal_id.empty()) {
@@ -373,7 +377,7 @@ IngestSummary Campaign::ingest(const std::filesystem::path& results_csv, const s
   }
   if (!s.changed()) return s;  // same file again: leave the campaign file untouched
   add_history("ingest",
-              results_csv.filename().string() + ": " + std::to_string(s.added) + " new measurements (" +
+              source + ": " + std::to_string(s.added) + " new measurements (" +
                   std::to_string(s.failed) + " failed), " + std::to_string(s.closed.size()) + " proposals closed, " +
                   std::to_string(s.unchanged) + " rows already present",
               seed_, argv);

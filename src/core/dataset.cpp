@@ -262,7 +262,10 @@ void Dataset::validate() const {
 }
 
 Dataset read_dataset_csv(const std::filesystem::path& path, const CsvImportOptions& options) {
-  const CsvTable t = read_csv(path);
+  return read_dataset_table(read_csv(path), options);
+}
+
+Dataset read_dataset_table(const CsvTable& t, const CsvImportOptions& options) {
   Dataset d;
   const std::size_t n = t.rows.size();
   std::vector<bool> used(t.header.size(), false);

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "matopt/core/cancel.hpp"
+
 namespace matopt {
 
 namespace {
@@ -53,6 +55,7 @@ Progress::Progress(std::string label, std::size_t total)
 Progress::~Progress() { finish(); }
 
 void Progress::update(std::size_t done, const std::string& detail) {
+  check_cancelled();  // long work reports progress, so it is also where it can be stopped
   if (!enabled_ || finished_) return;
   const auto now = std::chrono::steady_clock::now();
   // Redraw at most ~5 times a second so that progress output never dominates the work.

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "matopt/core/cancel.hpp"
+
 namespace matopt::detail {
 
 /// Threads to use: `requested` if positive, else every core (at least 1).
@@ -26,6 +28,7 @@ template <class Fn>
 void parallel_chunks(std::size_t n, long long threads, std::size_t min_chunk, Fn&& fn) {
   const std::size_t chunks = std::min<std::size_t>(
       resolve_threads(threads), std::max<std::size_t>(1, n / std::max<std::size_t>(1, min_chunk)));
+  check_cancelled();  // every task starts with a cancellation point (core/cancel.hpp)
   if (chunks <= 1) {
     fn(std::size_t{0}, n);
     return;
@@ -33,6 +36,7 @@ void parallel_chunks(std::size_t n, long long threads, std::size_t min_chunk, Fn
   std::vector<std::exception_ptr> errors(chunks);
   auto run = [&](std::size_t c) {
     try {
+      check_cancelled();
       fn(n * c / chunks, n * (c + 1) / chunks);
     } catch (...) {
       errors[c] = std::current_exception();
@@ -49,12 +53,16 @@ void parallel_chunks(std::size_t n, long long threads, std::size_t min_chunk, Fn
 
 /// Runs body(i) for i in [0, count) on up to `threads` threads (0 = all cores), handing out indices
 /// one at a time (for uneven tasks such as optimizer restarts). The exception of the lowest failing
-/// index is rethrown after all threads have joined.
+/// index is rethrown after all threads have joined. After request_cancel() no new index starts and
+/// Cancelled is thrown once the running ones have returned.
 template <class F>
 void parallel_for(int count, long long threads, F&& body) {
   const int workers = std::min(static_cast<int>(resolve_threads(threads)), count);
   if (workers <= 1) {
-    for (int i = 0; i < count; ++i) body(i);
+    for (int i = 0; i < count; ++i) {
+      check_cancelled();
+      body(i);
+    }
     return;
   }
   std::atomic<int> next{0};
@@ -62,7 +70,7 @@ void parallel_for(int count, long long threads, F&& body) {
   int error_index = count;
   std::mutex error_mutex;
   auto run = [&] {
-    for (int i = next++; i < count; i = next++) {
+    for (int i = next++; i < count && !cancel_requested(); i = next++) {
       try {
         body(i);
       } catch (...) {
@@ -78,6 +86,7 @@ void parallel_for(int count, long long threads, F&& body) {
   for (int w = 1; w < workers; ++w) pool.emplace_back(run);
   run();
   for (auto& t : pool) t.join();
+  check_cancelled();  // workers stop taking indices once cancellation is requested
   if (error) std::rethrow_exception(error);
 }
 

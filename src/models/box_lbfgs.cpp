@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+
+#include "matopt/core/cancel.hpp"
 #include <deque>
 
 namespace matopt::detail {
@@ -40,6 +42,7 @@ BoxLbfgsResult minimize_box_lbfgs(const Objective& f, const Eigen::VectorXd& x0,
   std::deque<double> rho;
   for (int it = 0; it < options.max_iterations; ++it) {
     r.iterations = it + 1;
+    check_cancelled();
     const Eigen::VectorXd mask = free_mask(x, g, lower, upper);
     const Eigen::VectorXd pg = g.cwiseProduct(mask);
     if (pg.lpNorm<Eigen::Infinity>() < options.gradient_tolerance) {
@@ -72,6 +75,7 @@ BoxLbfgsResult minimize_box_lbfgs(const Objective& f, const Eigen::VectorXd& x0,
     Eigen::VectorXd xn, gn(n);
     double fn = 0.0;
     for (int ls = 0; ls < 40; ++ls) {
+      check_cancelled();  // every objective evaluation (one GP likelihood) is a cancellation point
       xn = project(x + step * d, lower, upper);
       fn = f(xn, gn);
       ++r.evaluations;

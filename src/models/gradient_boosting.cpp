@@ -22,6 +22,7 @@
 #include "models/input_checks.hpp"
 #include "models/options_json.hpp"
 #include "matopt/core/archive.hpp"
+#include "matopt/core/cancel.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
@@ -232,6 +233,7 @@ Member boost(const MatrixXd& X, const detail::Binned& B, const VectorXd& z, cons
   TreeGrower grower(B, o, gradient);
   m.trees.reserve(static_cast<std::size_t>(o.rounds));
   for (int round = 0; round < o.rounds; ++round) {
+    check_cancelled();
     // Negative gradients of the loss at the current predictions (positive = predict higher).
     for (Index i = 0; i < n; ++i) {
       const double r = residual[static_cast<std::size_t>(i)];

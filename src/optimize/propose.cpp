@@ -10,6 +10,7 @@
 #include <queue>
 #include <thread>
 
+#include "matopt/core/cancel.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
@@ -258,6 +259,7 @@ ProposeResult propose(const DesignSpace& space, const PosteriorModel& model, con
       int level = 0;
     };
     for (int round = 0; round < rounds; ++round) {
+      check_cancelled();
       Scorer sc{space, model, to_model_inputs, believed_Y, options.batch, threads};
       Eigen::VectorXd rs = s;
       if (round > 0 || pending_points.rows() > 0) {

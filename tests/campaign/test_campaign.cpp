@@ -294,3 +294,62 @@ TEST_CASE("report writes HTML with inline SVG and its tables", "[campaign]") {
   CHECK(pareto.rfind("id,eta,life\n", 0) == 0);
   CHECK(files.size() >= 7);
 }
+
+TEST_CASE("in-memory ingest: same problems as the CSV file, nothing written; then the same result", "[campaign]") {
+  TempDir dir("table");
+  Campaign c = make(dir, "c.h5");
+  const auto props = c.propose(popt(2, "random"), {});
+  const std::string text = "id,composition,T,eta [V],life,status\n" + props[0].id + ",,,abc,1,\n" + props[1].id +
+                           ",,,2.5,2.5,ok\n,Ni0.5Fe0.5,900,1,1,\n";
+  write(dir / "bad.csv", text);
+  const std::string before = slurp(dir / "c.h5");
+  std::string from_file, from_table;
+  try {
+    c.ingest(dir / "bad.csv");
+  } catch (const IngestError& e) {
+    from_file = e.what();
+  }
+  // The table as a caller builds it in memory: header + cells, no line numbers, named like the file.
+  CsvTable t = parse_csv(text, (dir / "bad.csv").string());
+  t.line_of_row.clear();
+  try {
+    c.ingest(t);
+  } catch (const IngestError& e) {
+    from_table = e.what();
+    REQUIRE(e.problems().size() == 2);
+    CHECK(e.problems()[0].where.row == 2);
+    CHECK(e.problems()[0].where.column == "eta [V]");
+    CHECK(e.problems()[1].where.row == 4);
+  }
+  CHECK(!from_file.empty());
+  CHECK(from_table == from_file);
+  CHECK(slurp(dir / "c.h5") == before);
+
+  CsvTable good = parse_csv("id,eta [V],life\n" + props[0].id + ",1.5,0.5\n", "lab sheet");
+  const IngestSummary s = c.ingest(good);
+  CHECK(s.added == 1);
+  CHECK(s.closed == std::vector<std::string>{props[0].id});
+  CHECK(c.measurements().back().source == "lab sheet");
+  CHECK(c.measurements().back().outputs[0] == 1.5);
+  CHECK(Campaign::open(dir / "c.h5").history().back().summary.rfind("lab sheet: 1 new measurements", 0) == 0);
+}
+
+TEST_CASE("create from a history table equals create from the CSV; lab_sheet is the lab CSV", "[campaign]") {
+  TempDir dir("history-table");
+  const Campaign a = make(dir, "a.h5");
+  const Campaign b = Campaign::create(dir / "b.h5", kSpace, dir.path, parse_csv(kHistory, "history.csv"), 5);
+  REQUIRE(b.measurements().size() == a.measurements().size());
+  for (std::size_t i = 0; i < a.measurements().size(); ++i) {
+    CHECK(b.measurements()[i].point == a.measurements()[i].point);
+    CHECK(b.measurements()[i].outputs == a.measurements()[i].outputs);
+    CHECK(b.measurements()[i].source == "history.csv");
+  }
+  Campaign c = Campaign::open(dir / "a.h5");
+  const auto props = c.propose(popt(2, "random"), {});
+  c.write_lab_csv(props, dir / "next.csv");
+  const CsvTable sheet = c.lab_sheet(props);
+  const CsvTable file = read_csv(dir / "next.csv");
+  CHECK(sheet.header == file.header);
+  CHECK(sheet.rows == file.rows);
+  CHECK(sheet.line_of_row == file.line_of_row);
+}

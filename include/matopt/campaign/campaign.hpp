@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "matopt/core/csv.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/optimize/design_space.hpp"
 
@@ -136,6 +137,11 @@ class Campaign {
                          const std::filesystem::path& base_dir,
                          const std::optional<std::filesystem::path>& history, std::uint64_t seed,
                          const std::vector<std::string>& argv = {});
+  /// @brief Same, with the prior measurements already in memory (e.g. from a DataFrame):
+  /// `history.file` names the table in messages and as the measurements' source.
+  static Campaign create(const std::filesystem::path& path, const std::string& space_json,
+                         const std::filesystem::path& base_dir, const CsvTable& history, std::uint64_t seed,
+                         const std::vector<std::string>& argv = {});
   /// @brief Reads a campaign file. Throws IOError if missing, foreign, corrupt or newer.
   static Campaign open(const std::filesystem::path& path);
 
@@ -148,6 +154,11 @@ class Campaign {
   /// nothing), then appends measurements and closes proposals. Rows already ingested are skipped;
   /// if nothing is new the file is not touched.
   IngestSummary ingest(const std::filesystem::path& results_csv, const std::vector<std::string>& argv = {});
+  /// @brief Same on a results table already in memory (header + rows of cell text, e.g. from a
+  /// DataFrame): the same validation and the same problem list. `results.file` names the table in
+  /// messages and as the measurements' source; rows are numbered as in a CSV file (header = row 1)
+  /// unless `results.line_of_row` says otherwise. The CSV overload is a reader on top of this one.
+  IngestSummary ingest(const CsvTable& results, const std::vector<std::string>& argv = {});
 
   /// @brief Summary of the current state (read-only).
   CampaignStatus status() const;
@@ -159,6 +170,8 @@ class Campaign {
   /// element, process columns, empty output columns ("name [unit]" where a unit is declared) and an
   /// empty status column (ok|failed).
   void write_lab_csv(const std::vector<ProposalRecord>& proposals, const std::filesystem::path& path) const;
+  /// @brief The lab sheet of write_lab_csv as a table in memory (`file` is empty).
+  CsvTable lab_sheet(const std::vector<ProposalRecord>& proposals) const;
 
   const std::filesystem::path& path() const noexcept { return path_; }
   std::uint64_t seed() const noexcept { return seed_; }
@@ -179,6 +192,9 @@ class Campaign {
  private:
   Campaign() = default;
   void load_from(const std::filesystem::path& path);
+  static Campaign create_from(const std::filesystem::path& path, const std::string& space_json,
+                              const std::filesystem::path& base_dir, const CsvTable* history, std::uint64_t seed,
+                              const std::vector<std::string>& argv);
   void save() const;
   void add_history(const std::string& command, const std::string& summary, std::uint64_t seed,
                    const std::vector<std::string>& argv);

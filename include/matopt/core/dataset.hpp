@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "matopt/core/composition.hpp"
+#include "matopt/core/csv.hpp"
 
 namespace matopt {
 
@@ -80,6 +81,9 @@ struct CsvImportOptions {
 
 /// @brief Reads a CSV file into a Dataset. Throws DataError with file, row, column and text.
 Dataset read_dataset_csv(const std::filesystem::path& path, const CsvImportOptions& options = {});
+/// @brief Same import from a table already in memory (header + rows of cell text, e.g. a DataFrame);
+/// `table.file` names it in messages. read_dataset_csv reads the file and calls this.
+Dataset read_dataset_table(const CsvTable& table, const CsvImportOptions& options = {});
 /// @brief Writes a Dataset as CSV (atomically: temporary file + rename).
 void write_dataset_csv(const Dataset& data, const std::filesystem::path& path);
 

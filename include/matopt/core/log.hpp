@@ -20,6 +20,7 @@ void log_warn(const std::string& message);
 
 /// @brief A one-line progress indicator on stderr ("label  k/n  ETA 12s"), drawn only when stderr is
 /// a terminal, redrawn at most a few times a second. Thread-compatible (call from one thread).
+/// update() is also a cancellation point: it throws Cancelled after request_cancel() (core/cancel.hpp).
 class Progress {
  public:
   Progress(std::string label, std::size_t total);
