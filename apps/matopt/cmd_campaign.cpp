@@ -79,7 +79,9 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--batch,-q", opts->q, "Number of experiments to propose")->required();
     cmd->add_option("-o,--output", *out, "Lab CSV to write (default: <campaign>-round<R>.csv)");
     cmd->add_option("--strategy", opts->strategy,
-                    "Batch strategy: qnehvi (default), qparego, ehvi, ei, logei, ucb, pi, ts, random");
+                    "Batch strategy: qnehvi, qparego, ehvi, ei, logei, ucb, pi, ts, random (default: ucb for one "
+                    "objective, qnehvi for several)");
+    cmd->add_option("--ucb-beta", opts->ucb_beta, "UCB: mean + sqrt(beta) sd")->capture_default_str();
     cmd->add_option("--model", opts->model, "Surrogate: gp (default), ensemble, forest or boost");
     cmd->add_option("--model-options", opts->model_options, "Surrogate options JSON, e.g. {\"restarts\": 5}");
     cmd->add_option("--features", opts->features,
