@@ -83,7 +83,7 @@ void register_bench_bo(CLI::App& bench, Context& ctx) {
   cmd->add_option("--model", a->bo.propose.model, "Surrogate per objective, as in `matopt propose`")->capture_default_str();
   cmd->add_option("--model-options", a->bo.propose.model_options, "Surrogate options JSON, as in `matopt propose`");
   cmd->add_option("--min-measurements", a->bo.propose.min_measurements,
-                  "Measurements before models are fitted (the campaign's Sobol design until then)")->capture_default_str();
+                  "Measurements before models are fitted (the campaign's Sobol design until then; 0 = propose's default, 2(d+1))")->capture_default_str();
   cmd->add_option("--raw-samples", a->bo.propose.raw_samples, "Space-filling candidates per proposal")->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--threads", a->bo.propose.threads, "Scoring threads (0 = all cores)")->capture_default_str();
   cmd->add_flag("--thresholds", a->bo.thresholds, "State the problem's reference point as objective thresholds in the design space");

@@ -33,7 +33,7 @@ void register_bench_campaign(CLI::App& bench, Context& ctx) {
   cmd->add_option("--model-options", opt->propose.model_options,
                   "Surrogate options JSON, e.g. {\"restarts\": 2} (the GP's get few-point priors where unset)");
   cmd->add_option("--min-measurements", opt->propose.min_measurements,
-                  "Measurements before models are fitted, as in `matopt propose`")->capture_default_str();
+                  "Measurements before models are fitted, as in `matopt propose` (0 = its default, 3 for a pool)")->capture_default_str();
   cmd->add_option("--top", opt->top_fraction, "Top fraction of the pool that is the goal")->capture_default_str();
   cmd->add_option("--initial", opt->n_initial, "Random initial points (the campaign's prior measurements)")->capture_default_str();
   cmd->add_option("--seed", opt->seed, "Seed")->capture_default_str();

@@ -88,7 +88,8 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
                     "Model inputs: point (design coordinates, default) or featurizers, e.g. magpie");
     cmd->add_option("--raw-samples", opts->raw_samples, "Space-filling samples scored in a continuous space");
     cmd->add_option("--min-measurements", opts->min_measurements,
-                    "Measurements needed before fitting models (fewer: space-filling design)");
+                    "Measurements needed before fitting models (fewer: space-filling design; default 3 with a "
+                    "pool, else 2(d+1))");
     cmd->callback([&ctx, campaign, out, opts] {
       Campaign c = Campaign::open(*campaign);
       const auto props = c.propose(*opts, ctx.argv);

@@ -32,6 +32,8 @@ std::string default_strategy(std::size_t objectives, int q) {
   return objectives > 1 ? "qnehvi" : "ucb";
 }
 
+int default_min_measurements(int dimension, bool pool) { return pool ? 3 : 2 * (dimension + 1); }
+
 namespace {
 
 std::string proposal_id(int round, int k) {
@@ -230,7 +232,9 @@ std::vector<ProposalRecord> Campaign::propose(const CampaignProposeOptions& opti
   const int round = rounds_ + 1;
   const std::uint64_t round_seed = derive_seed(seed_, static_cast<std::uint64_t>(round));
   const auto m = static_cast<Eigen::Index>(space_.output_names().size());
-  const RoundState st = gather(*this, options.min_measurements);
+  const int min_measurements = options.min_measurements > 0 ? options.min_measurements
+                                                            : default_min_measurements(space_.dimension(), pool_.rows() > 0);
+  const RoundState st = gather(*this, min_measurements);
   const std::string strategy = options.strategy.empty() ? default_strategy(space_.objectives().size(), options.q) : options.strategy;
   const Eigen::VectorXd nan_m = Eigen::VectorXd::Constant(m, std::nan(""));
 
@@ -252,7 +256,7 @@ std::vector<ProposalRecord> Campaign::propose(const CampaignProposeOptions& opti
     const std::string label = st.enough ? "random" : "initial";
     for (const auto& p : model_free_picks(*this, st, options.q, !st.enough, round_seed)) add(p, label);
     if (!st.enough)
-      log_info("propose: fewer than " + std::to_string(std::max(2, options.min_measurements)) +
+      log_info("propose: fewer than " + std::to_string(std::max(2, min_measurements)) +
                " measurements per output; space-filling initial design");
   } else {
     const ProposeResult res = model_picks(*this, st, options, strategy, round_seed);

@@ -48,7 +48,7 @@ struct RetrospectiveOptions {
   int n_initial = 2;          ///< random pool rows given to the campaign as prior measurements
   double top_fraction = 0.05;
   /// What each iteration's Campaign::propose runs with: `matopt propose`'s options and defaults
-  /// (strategy "" = default_strategy(), the GP with few-point priors, min_measurements 3). `q` is
+  /// (strategy "" = default_strategy(), the GP with few-point priors, min_measurements: 3 for a pool). `q` is
   /// set from `batch`.
   CampaignProposeOptions propose;
   std::uint64_t seed = 0;

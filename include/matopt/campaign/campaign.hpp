@@ -90,8 +90,9 @@ struct CampaignProposeOptions {
   /// Model inputs: "point" (design-point coordinates, categoricals one-hot) or a featurizer list
   /// for the composition (e.g. "magpie", "fractions+stoichiometry") followed by the process columns.
   std::string features = "point";
-  /// Measurements needed before a model is fitted; fewer gives a seeded space-filling design.
-  int min_measurements = 3;
+  /// Measurements per output needed before a model is fitted; fewer gives a seeded space-filling
+  /// design. 0 = default_min_measurements() of the space.
+  int min_measurements = 0;
   /// Scoring threads (0 = all cores); proposals do not depend on it.
   int threads = 0;
 };
@@ -99,6 +100,12 @@ struct CampaignProposeOptions {
 /// @brief The strategy `propose` uses when none is given: "ucb" for one objective, "qnehvi" for
 /// several (q = 1 and q > 1 alike); docs/campaign.md has the measurements that chose them.
 std::string default_strategy(std::size_t objectives, int q);
+
+/// @brief Measurements per output before `propose` fits models when none are given: 3 for a pool
+/// (its rows are the domain; the Liang et al. protocol starts after 2), 2 (d + 1) Sobol points for a
+/// continuous or mixed space of dimension d (Ax's and BoTorch's initial design size); docs/campaign.md
+/// has the measurement.
+int default_min_measurements(int dimension, bool pool);
 
 /// @brief One result handed to Campaign::add_results (the in-memory form of a results-file row).
 struct ResultRow {
