@@ -23,7 +23,7 @@ struct BenchBoArgs {
   std::string output;
   bool latency = false;
   int pool_size = 100000;
-  int train_points = 64;
+  int train_points = 50;
   bool no_baselines = false;
 };
 
@@ -44,10 +44,8 @@ void run(BenchBoArgs& a) {
     lo.q = a.bo.batch;
     lo.train_points = a.train_points;
     lo.repeats = a.bo.repeats;
-    lo.strategy = a.bo.strategy;
-    lo.gp_options = a.bo.gp_options;
+    lo.propose = a.bo.propose;
     lo.seed = a.bo.seed;
-    lo.threads = a.bo.threads;
     LatencyResult r = run_propose_latency(lo);
     std::fputs(latency_summary(r).c_str(), stdout);
     return;
@@ -79,15 +77,16 @@ void register_bench_bo(CLI::App& bench, Context& ctx) {
   cmd->add_option("--repeats", a->bo.repeats, "Independent runs per method")->capture_default_str()->check(CLI::PositiveNumber);
   std::string strategies;
   for (const auto& s : batch_strategies()) strategies += (strategies.empty() ? "" : "|") + s;
-  cmd->add_option("--strategy", a->bo.strategy, "Acquisition strategy: " + strategies)->capture_default_str();
-  cmd->add_option("--init", a->bo.init, "Initial Sobol points (0 = 2(d+1))")->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--strategy", a->bo.propose.strategy,
+                  "Acquisition as in `matopt propose`: " + strategies + " (default: qnehvi for several objectives)");
   cmd->add_option("--seed", a->bo.seed, "Seed")->capture_default_str();
-  cmd->add_option("--gp-options", a->bo.gp_options, "GP options JSON (make_surrogate(\"gp\", ...))")->capture_default_str();
-  cmd->add_option("--raw-samples", a->bo.raw_samples, "Space-filling candidates per proposal")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--refine-starts", a->bo.refine_starts, "Best samples refined by local moves per proposal")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--refine-iterations", a->bo.refine_iterations, "Local-move rounds per refined start")->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd->add_option("--mc-samples", a->bo.mc_samples, "Monte-Carlo samples for q-acquisitions")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--threads", a->bo.threads, "Scoring threads (0 = all cores)")->capture_default_str();
+  cmd->add_option("--model", a->bo.propose.model, "Surrogate per objective, as in `matopt propose`")->capture_default_str();
+  cmd->add_option("--model-options", a->bo.propose.model_options, "Surrogate options JSON, as in `matopt propose`");
+  cmd->add_option("--min-measurements", a->bo.propose.min_measurements,
+                  "Measurements before models are fitted (the campaign's Sobol design until then; 0 = propose's default, 2(d+1))")->capture_default_str();
+  cmd->add_option("--raw-samples", a->bo.propose.raw_samples, "Space-filling candidates per proposal")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_option("--threads", a->bo.propose.threads, "Scoring threads (0 = all cores)")->capture_default_str();
+  cmd->add_flag("--thresholds", a->bo.thresholds, "State the problem's reference point as objective thresholds in the design space");
   cmd->add_flag("--no-baselines", a->no_baselines, "Skip the Sobol and random-search runs");
   cmd->add_option("-o,--output", a->output, "Write results.json with every run's per-iteration values");
   cmd->add_flag("--latency", a->latency, "Measure proposal latency over a candidate pool instead (uses --batch, --repeats, --strategy)");

@@ -26,14 +26,16 @@ void register_bench_campaign(CLI::App& bench, Context& ctx) {
   cmd->add_option("--batch,-q", opt->batch, "Candidates per iteration")->capture_default_str();
   cmd->add_option("--repeats", opt->repeats, "BO campaigns (seeds derived from --seed)")->capture_default_str();
   cmd->add_option("--random-repeats", opt->random_repeats, "Random-search campaigns")->capture_default_str();
-  cmd->add_option("--strategy", opt->strategy, "Acquisition (batch_strategies(): logei, ei, ucb, qnehvi, ts, ...)")
-      ->capture_default_str();
-  cmd->add_option("--ucb-beta", opt->ucb_beta, "UCB: mean + sqrt(beta) sd")->capture_default_str();
-  cmd->add_option("--model", opt->model, "Surrogate per objective: gp, forest, boost or ensemble")->capture_default_str();
-  cmd->add_option("--model-options", opt->model_options,
+  cmd->add_option("--strategy", opt->propose.strategy,
+                  "Acquisition as in `matopt propose` (default: ucb for one objective, qnehvi for several)");
+  cmd->add_option("--ucb-beta", opt->propose.ucb_beta, "UCB: mean + sqrt(beta) sd")->capture_default_str();
+  cmd->add_option("--model", opt->propose.model, "Surrogate per objective: gp, forest, boost or ensemble")->capture_default_str();
+  cmd->add_option("--model-options", opt->propose.model_options,
                   "Surrogate options JSON, e.g. {\"restarts\": 2} (the GP's get few-point priors where unset)");
+  cmd->add_option("--min-measurements", opt->propose.min_measurements,
+                  "Measurements before models are fitted, as in `matopt propose` (0 = its default, 3 for a pool)")->capture_default_str();
   cmd->add_option("--top", opt->top_fraction, "Top fraction of the pool that is the goal")->capture_default_str();
-  cmd->add_option("--initial", opt->n_initial, "Random initial points")->capture_default_str();
+  cmd->add_option("--initial", opt->n_initial, "Random initial points (the campaign's prior measurements)")->capture_default_str();
   cmd->add_option("--seed", opt->seed, "Seed")->capture_default_str();
   cmd->add_option("-o,--output", *out, "results.json with every repeat's per-iteration values and the summary");
   cmd->callback([dataset, config, out, opt] {

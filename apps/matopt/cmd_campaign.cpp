@@ -79,14 +79,17 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--batch,-q", opts->q, "Number of experiments to propose")->required();
     cmd->add_option("-o,--output", *out, "Lab CSV to write (default: <campaign>-round<R>.csv)");
     cmd->add_option("--strategy", opts->strategy,
-                    "Batch strategy: qnehvi (default), qparego, ehvi, ei, logei, ucb, pi, ts, random");
+                    "Batch strategy: qnehvi, qparego, ehvi, ei, logei, ucb, pi, ts, random (default: ucb for one "
+                    "objective, qnehvi for several)");
+    cmd->add_option("--ucb-beta", opts->ucb_beta, "UCB: mean + sqrt(beta) sd")->capture_default_str();
     cmd->add_option("--model", opts->model, "Surrogate: gp (default), ensemble, forest or boost");
     cmd->add_option("--model-options", opts->model_options, "Surrogate options JSON, e.g. {\"restarts\": 5}");
     cmd->add_option("--features", opts->features,
                     "Model inputs: point (design coordinates, default) or featurizers, e.g. magpie");
     cmd->add_option("--raw-samples", opts->raw_samples, "Space-filling samples scored in a continuous space");
     cmd->add_option("--min-measurements", opts->min_measurements,
-                    "Measurements needed before fitting models (fewer: space-filling design)");
+                    "Measurements needed before fitting models (fewer: space-filling design; default 3 with a "
+                    "pool, else 2(d+1))");
     cmd->callback([&ctx, campaign, out, opts] {
       Campaign c = Campaign::open(*campaign);
       const auto props = c.propose(*opts, ctx.argv);

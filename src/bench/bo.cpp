@@ -20,6 +20,7 @@
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
+#include "matopt/campaign/campaign.hpp"
 #include "matopt/models/surrogate.hpp"
 #include "matopt/optimize/pool.hpp"
 #include "matopt/optimize/propose.hpp"
@@ -31,24 +32,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
-struct FittedModels {
-  std::vector<std::unique_ptr<Surrogate>> models;
-  std::unique_ptr<IndependentPosterior> posterior;
-};
-
-FittedModels fit_gps(const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y, const std::string& gp_options, std::uint64_t seed) {
-  FittedModels f;
-  std::vector<const Surrogate*> ptrs;
-  for (Eigen::Index k = 0; k < Y.cols(); ++k) {
-    auto m = make_surrogate("gp", gp_options, derive_seed(seed, static_cast<std::uint64_t>(k)));
-    m->fit(X, Y.col(k));
-    ptrs.push_back(m.get());
-    f.models.push_back(std::move(m));
-  }
-  f.posterior = std::make_unique<IndependentPosterior>(ptrs);
-  return f;
-}
 
 // HV of the first n rows at every checkpoint n.
 void record(BoTrace& t, const SyntheticProblem& p, const Eigen::MatrixXd& Y, const std::vector<int>& checkpoints) {
@@ -80,21 +63,56 @@ std::string fixed(double v, int prec) {
 
 }  // namespace
 
+DesignSpace bo_design_space(const SyntheticProblem& p, bool thresholds) {
+  DesignSpaceSpec spec = p.space.spec();
+  if (thresholds)
+    for (std::size_t k = 0; k < spec.objectives.size(); ++k) spec.objectives[k].threshold = p.ref_point[static_cast<Eigen::Index>(k)];
+  return DesignSpace(std::move(spec));
+}
+
+namespace {
+
+// One BO run: an in-memory campaign proposing batch after batch, answered by the problem. Returns
+// the objective values; `X` gets the points, in evaluation order.
+Eigen::MatrixXd run_campaign(const SyntheticProblem& p, const BoBenchOptions& o, std::uint64_t seed, Eigen::MatrixXd& X) {
+  Campaign c = Campaign::in_memory(bo_design_space(p, o.thresholds), Eigen::MatrixXd(), seed);
+  Eigen::MatrixXd Y(0, p.num_objectives);
+  X.resize(0, p.space.dimension());
+  CampaignProposeOptions po = o.propose;
+  while (Y.rows() < o.budget) {
+    po.q = std::min<int>(o.batch, o.budget - static_cast<int>(Y.rows()));
+    std::vector<ResultRow> results;
+    for (const ProposalRecord& pr : c.propose(po)) {
+      ResultRow row;
+      row.proposal_id = pr.id;
+      row.outputs = p.evaluate(pr.point);
+      Y.conservativeResize(Y.rows() + 1, Eigen::NoChange);
+      Y.row(Y.rows() - 1) = row.outputs.transpose();
+      X.conservativeResize(X.rows() + 1, Eigen::NoChange);
+      X.row(X.rows() - 1) = pr.point.transpose();
+      results.push_back(std::move(row));
+    }
+    c.add_results(results, "problem");
+  }
+  return Y;
+}
+
+}  // namespace
+
 BoBenchResult run_bo_benchmark(const BoBenchOptions& o, const std::function<void(int, int)>& progress) {
   if (o.budget < 1 || o.batch < 1 || o.repeats < 1) throw InvalidArgument("bench bo: budget, batch and repeats must be >= 1");
   SyntheticProblem p = make_synthetic_problem(o.problem);
-  const int d = p.space.dimension();
-  const int n0 = std::min(o.budget, o.init > 0 ? o.init : 2 * (d + 1));
-  std::vector<int> checkpoints{n0};
+  std::vector<int> checkpoints{std::min(o.batch, o.budget)};
   while (checkpoints.back() < o.budget) checkpoints.push_back(std::min(o.budget, checkpoints.back() + o.batch));
 
   BoBenchResult res;
   res.options = o;
+  res.strategy = o.propose.strategy.empty() ? default_strategy(static_cast<std::size_t>(p.num_objectives), o.batch) : o.propose.strategy;
   res.problem_description = p.description;
   res.ref_point.assign(p.ref_point.data(), p.ref_point.data() + p.ref_point.size());
   res.max_hypervolume = p.max_hypervolume;
   res.max_hypervolume_source = p.max_hypervolume_source;
-  std::vector<std::string> methods{o.strategy};
+  std::vector<std::string> methods{res.strategy};
   if (o.baselines) {
     methods.push_back("sobol");
     methods.push_back("random");
@@ -103,41 +121,19 @@ BoBenchResult run_bo_benchmark(const BoBenchOptions& o, const std::function<void
   int done = 0;
   for (int r = 0; r < o.repeats; ++r) {
     const std::uint64_t seed = derive_seed(o.seed, static_cast<std::uint64_t>(r));
-    for (const auto& method : methods) {
+    for (std::size_t mi = 0; mi < methods.size(); ++mi) {
+      const std::string& method = methods[mi];
       BoTrace t;
       t.method = method;
       t.repeat = r;
       auto start = Clock::now();
-      if (method == "sobol" || method == "random") {
+      if (mi > 0) {
         SampleOptions so;
         so.method = method == "sobol" ? SampleMethod::Sobol : SampleMethod::Random;
         Eigen::MatrixXd X = sample_design_points(p.space, o.budget, seed, so);
         record(t, p, p.evaluate_all(X), checkpoints);
       } else {
-        // Initial design: the same Sobol points the "sobol" baseline starts with.
-        Eigen::MatrixXd X = sample_design_points(p.space, o.budget, seed).topRows(n0);
-        Eigen::MatrixXd Y = p.evaluate_all(X);
-        for (std::size_t c = 1; c < checkpoints.size(); ++c) {
-          const int q = checkpoints[c] - checkpoints[c - 1];
-          FittedModels fm = fit_gps(X, Y, o.gp_options, derive_seed(seed, 100 + c));
-          ProposeOptions po;
-          po.batch.strategy = method;
-          po.batch.q = q;
-          po.batch.mc_samples = o.mc_samples;
-          po.batch.seed = derive_seed(seed, 200 + c);
-          po.batch.ref_point = -p.ref_point;  // maximization orientation
-          po.raw_samples = o.raw_samples;
-          po.refine_starts = o.refine_starts;
-          po.refine_iterations = o.refine_iterations;
-          po.threads = o.threads;
-          ProposeResult pr = propose(p.space, *fm.posterior, identity_features(), X, Y, Eigen::MatrixXd(), po);
-          Eigen::MatrixXd Yn = p.evaluate_all(pr.points);
-          X.conservativeResize(X.rows() + q, Eigen::NoChange);
-          Y.conservativeResize(Y.rows() + q, Eigen::NoChange);
-          X.bottomRows(q) = pr.points;
-          Y.bottomRows(q) = Yn;
-        }
-        record(t, p, Y, checkpoints);
+        record(t, p, run_campaign(p, o, seed, t.points), checkpoints);
       }
       t.seconds = since(start);
       log_info("bench bo: " + method + " repeat " + std::to_string(r) + " final HV " + std::to_string(t.hypervolume.back()) +
@@ -155,9 +151,10 @@ std::string bo_results_json(const BoBenchResult& r) {
   j["benchmark"] = "bo";
   j["problem"] = o.problem;
   j["description"] = r.problem_description;
-  j["options"] = {{"budget", o.budget}, {"batch", o.batch}, {"repeats", o.repeats}, {"init", o.init},
-                  {"strategy", o.strategy}, {"seed", o.seed}, {"gp_options", o.gp_options},
-                  {"raw_samples", o.raw_samples}, {"refine_starts", o.refine_starts}, {"refine_iterations", o.refine_iterations}, {"mc_samples", o.mc_samples}};
+  j["options"] = {{"budget", o.budget}, {"batch", o.batch}, {"repeats", o.repeats},
+                  {"strategy", r.strategy}, {"seed", o.seed}, {"model", o.propose.model},
+                  {"model_options", o.propose.model_options}, {"min_measurements", o.propose.min_measurements},
+                  {"raw_samples", o.propose.raw_samples}, {"thresholds", o.thresholds}};
   j["ref_point"] = r.ref_point;
   j["max_hypervolume"] = r.max_hypervolume;
   j["max_hypervolume_source"] = r.max_hypervolume_source;
@@ -168,8 +165,20 @@ std::string bo_results_json(const BoBenchResult& r) {
       double lr = log10_regret(hv, r.max_hypervolume);
       regret.push_back(std::isfinite(lr) ? lr : -99.0);
     }
-    j["runs"].push_back({{"method", t.method}, {"repeat", t.repeat}, {"seconds", t.seconds}, {"evaluations", t.evaluations},
-                         {"hypervolume", t.hypervolume}, {"log10_hv_regret", regret}});
+    nlohmann::json run = {{"method", t.method}, {"repeat", t.repeat}, {"seconds", t.seconds}, {"evaluations", t.evaluations},
+                          {"hypervolume", t.hypervolume}, {"log10_hv_regret", regret}};
+    if (t.method == r.strategy) {
+      // The campaign's seed and its points in evaluation order: enough to replay the run through the CLI.
+      run["campaign_seed"] = derive_seed(o.seed, static_cast<std::uint64_t>(t.repeat));
+      nlohmann::json pts = nlohmann::json::array();
+      for (Eigen::Index i = 0; i < t.points.rows(); ++i) {
+        std::vector<double> row(static_cast<std::size_t>(t.points.cols()));
+        for (Eigen::Index k = 0; k < t.points.cols(); ++k) row[static_cast<std::size_t>(k)] = t.points(i, k);
+        pts.push_back(row);
+      }
+      run["points"] = pts;
+    }
+    j["runs"].push_back(run);
   }
   return j.dump(2) + "\n";
 }
@@ -183,7 +192,8 @@ std::string bo_summary_table(const BoBenchResult& r) {
   }
   std::ostringstream os;
   os << "problem " << r.options.problem << " (" << r.problem_description << "), budget " << r.options.budget << ", q "
-     << r.options.batch << ", repeats " << r.options.repeats << "\n";
+     << r.options.batch << ", repeats " << r.options.repeats << ", strategy " << r.strategy
+     << (r.options.thresholds ? ", thresholds = the reference point" : ", no thresholds (reference point from the front)") << "\n";
   os << "true front HV " << r.max_hypervolume << " (" << r.max_hypervolume_source << "), reference point [";
   for (std::size_t i = 0; i < r.ref_point.size(); ++i) os << (i ? ", " : "") << r.ref_point[i];
   os << "]\n\nmedian hypervolume [min, max] over repeats; log10 regret of the median\n";
@@ -236,49 +246,27 @@ LatencyResult run_propose_latency(const LatencyOptions& o) {
   LatencyResult res;
   res.options = o;
   SyntheticProblem p = make_synthetic_problem("dtlz2");
-  Eigen::MatrixXd X = sample_design_points(p.space, o.train_points, o.seed);
-  Eigen::MatrixXd Y = p.evaluate_all(X);
-  auto t0 = Clock::now();
-  FittedModels fm = fit_gps(X, Y, o.gp_options, derive_seed(o.seed, 1));
-  res.fit_seconds = since(t0);
-
   SampleOptions rnd;
   rnd.method = SampleMethod::Random;
-  Eigen::MatrixXd pool = sample_design_points(p.space, o.pool_size, derive_seed(o.seed, 2), rnd);
-  std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                              ("matopt-latency-" + std::to_string(static_cast<unsigned long long>(derive_seed(o.seed, 3) % 1000000007ULL)) +
-                               "-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
-  std::filesystem::create_directories(dir);
-  struct Cleanup {
-    std::filesystem::path d;
-    ~Cleanup() {
-      std::error_code ec;
-      std::filesystem::remove_all(d, ec);
-    }
-  } cleanup{dir};
-  const auto file = dir / "pool.csv";
-  write_pool_csv(p.space, pool, file);
-  DesignSpaceSpec spec = p.space.spec();
-  spec.pool = CandidatePool{file};
-  DesignSpace space(std::move(spec));
-
-  t0 = Clock::now();
-  for_each_pool_chunk(space, file, 8192, [](const Eigen::MatrixXd&, const std::vector<std::size_t>&) {});
-  res.pool_read_seconds = since(t0);
-
+  const Eigen::MatrixXd pool = sample_design_points(p.space, o.pool_size, derive_seed(o.seed, 2), rnd);
+  Campaign c = Campaign::in_memory(p.space, pool, o.seed);
+  std::vector<ResultRow> measured;
+  for (Eigen::Index i = 0; i < std::min<Eigen::Index>(o.train_points, pool.rows()); ++i) {
+    ResultRow row;
+    row.point = pool.row(i).transpose();
+    row.outputs = p.evaluate(row.point);
+    measured.push_back(std::move(row));
+  }
+  c.add_results(measured, "problem");
+  CampaignProposeOptions po = o.propose;
+  po.q = o.q;
   for (int r = 0; r < o.repeats; ++r) {
-    ProposeOptions po;
-    po.batch.strategy = o.strategy;
-    po.batch.q = o.q;
-    po.batch.seed = derive_seed(o.seed, 10 + static_cast<std::uint64_t>(r));
-    po.batch.ref_point = -p.ref_point;
-    po.threads = o.threads;
-    t0 = Clock::now();
+    Campaign round = c;  // every repeat proposes the same round from the same state
+    const auto t0 = Clock::now();
     const std::clock_t c0 = std::clock();
-    ProposeResult pr = propose(space, *fm.posterior, identity_features(), X, Y, Eigen::MatrixXd(), po);
+    (void)round.propose(po);
     res.propose_seconds.push_back(since(t0));
     res.propose_cpu_seconds.push_back(static_cast<double>(std::clock() - c0) / CLOCKS_PER_SEC);
-    res.candidates_scored = pr.candidates_scored;
   }
   return res;
 }
@@ -288,15 +276,14 @@ std::string latency_summary(const LatencyResult& r) {
   const auto& o = r.options;
   std::vector<double> s = r.propose_seconds;
   std::sort(s.begin(), s.end());
-  os << "proposal latency: DTLZ2 (d=6, m=2), GP per objective on " << o.train_points << " points, strategy " << o.strategy
-     << ", q " << o.q << ", pool of " << o.pool_size << " candidates (CSV, streamed)\n";
-  os << "  GP fit (both objectives, not included): " << fixed(r.fit_seconds, 3) << " s\n";
-  os << "  pool CSV streaming alone: " << fixed(r.pool_read_seconds, 3) << " s\n";
-  os << "  propose(): median " << fixed(quantile(s, 0.5), 3) << " s, min " << fixed(s.front(), 3) << " s, max "
-     << fixed(s.back(), 3) << " s over " << s.size() << " repeats; " << r.candidates_scored << " candidates scored\n";
+  const std::string strategy = o.propose.strategy.empty() ? default_strategy(2, o.q) : o.propose.strategy;
+  os << "proposal latency: DTLZ2 (d=6, m=2), in-memory campaign, " << o.train_points << " measurements, strategy " << strategy
+     << ", q " << o.q << ", pool of " << o.pool_size << " candidates\n";
+  os << "  Campaign::propose (model fits included): median " << fixed(quantile(s, 0.5), 3) << " s, min " << fixed(s.front(), 3)
+     << " s, max " << fixed(s.back(), 3) << " s over " << s.size() << " repeats\n";
   std::vector<double> c = r.propose_cpu_seconds;
   std::sort(c.begin(), c.end());
-  if (!c.empty()) os << "  propose() CPU time (all threads): median " << fixed(quantile(c, 0.5), 3) << " s\n";
+  if (!c.empty()) os << "  CPU time (all threads): median " << fixed(quantile(c, 0.5), 3) << " s\n";
   return os.str();
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <sstream>
@@ -29,7 +30,39 @@ struct InputSpec {
   std::string name;
   bool categorical = false;
   std::vector<std::string> options;
+  double low = std::numeric_limits<double>::quiet_NaN();  ///< config bounds (NaN = not given)
+  double high = std::numeric_limits<double>::quiet_NaN();
 };
+
+/// The design space of a pool: config bounds widened to the data's range so every row is inside.
+DesignSpace pool_space(const std::vector<InputSpec>& inputs, const RetrospectivePool& pool,
+                       const std::vector<std::vector<double>>& keys) {
+  DesignSpaceSpec spec;
+  for (std::size_t j = 0; j < inputs.size(); ++j) {
+    ProcessParameter q;
+    q.name = inputs[j].name;
+    if (inputs[j].categorical) {
+      q.kind = ParameterKind::Categorical;
+      q.categories = inputs[j].options;
+    } else {
+      double lo = inputs[j].low, hi = inputs[j].high;
+      for (const auto& k : keys) {
+        lo = std::isnan(lo) ? k[j] : std::min(lo, k[j]);
+        hi = std::isnan(hi) ? k[j] : std::max(hi, k[j]);
+      }
+      q.lower = lo;
+      q.upper = hi > lo ? hi : lo + 1.0;  // a constant column: any width (the models drop it)
+    }
+    spec.process.push_back(std::move(q));
+  }
+  for (std::size_t k = 0; k < pool.objectives.size(); ++k) {
+    Objective o;
+    o.name = pool.objectives[k];
+    o.goal = pool.maximize[k] ? Goal::Maximize : Goal::Minimize;
+    spec.objectives.push_back(o);
+  }
+  return DesignSpace(std::move(spec));
+}
 
 double median(std::vector<double> v) {
   if (v.empty()) return std::nan("");
@@ -90,6 +123,9 @@ RetrospectivePool load_retrospective_pool(const std::filesystem::path& csv, cons
     } else if (type != "continuous" && type != "discrete" && type != "integer") {
       throw DataError(config.string() + ": parameter '" + s.name + "': unknown type '" + type +
                       "' (expected continuous, discrete, integer or categorical)");
+    } else if (p.contains("low") && p.contains("high") && p["low"].is_number() && p["high"].is_number()) {
+      s.low = p["low"].get<double>();
+      s.high = p["high"].get<double>();
     }
     inputs.push_back(std::move(s));
     pool.inputs.push_back(inputs.back().name);
@@ -182,8 +218,69 @@ RetrospectivePool load_retrospective_pool(const std::filesystem::path& csv, cons
     }
     pool.Y.row(r) = (sums[g] / counts[g]).transpose();
   }
+  try {
+    pool.space = pool_space(inputs, pool, keys);
+  } catch (const InvalidArgument& e) {
+    throw DataError(config.string() + ": the parameters do not make a design space: " + e.what());
+  }
+  pool.points.resize(static_cast<Eigen::Index>(keys.size()), static_cast<Eigen::Index>(inputs.size()));
+  for (std::size_t g = 0; g < keys.size(); ++g)
+    for (std::size_t j = 0; j < inputs.size(); ++j)
+      pool.points(static_cast<Eigen::Index>(g), static_cast<Eigen::Index>(j)) = keys[g][j];
   return pool;
 }
+
+namespace {
+
+/// The n_initial seeded random pool rows a repeat starts from (the lab's prior measurements).
+std::vector<std::size_t> initial_rows(std::size_t n, int n_initial, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<std::size_t> chosen;
+  std::vector<char> used(n, 0);
+  while (chosen.size() < static_cast<std::size_t>(n_initial)) {
+    const auto i = static_cast<std::size_t>(uniform_index(rng, n));
+    if (!used[i]) {
+      used[i] = 1;
+      chosen.push_back(i);
+    }
+  }
+  return chosen;
+}
+
+/// One BO repeat: an in-memory campaign over the pool with the initial rows as history, then
+/// propose / answer from the pool until the budget is spent. Returns the rows in evaluation order.
+std::vector<std::size_t> run_one_campaign(const RetrospectivePool& pool, const RetrospectiveOptions& opt, std::uint64_t seed,
+                                          const std::map<std::vector<double>, std::size_t>& row_of) {
+  const auto n = static_cast<std::size_t>(pool.points.rows());
+  std::vector<std::size_t> chosen = initial_rows(n, opt.n_initial, seed);
+  Campaign c = Campaign::in_memory(pool.space, pool.points, seed);
+  std::vector<ResultRow> history;
+  for (std::size_t i : chosen) {
+    ResultRow h;
+    h.point = pool.points.row(static_cast<Eigen::Index>(i)).transpose();
+    h.outputs = pool.Y.row(static_cast<Eigen::Index>(i)).transpose();
+    history.push_back(std::move(h));
+  }
+  c.add_results(history, "history");
+  CampaignProposeOptions po = opt.propose;
+  while (chosen.size() < static_cast<std::size_t>(opt.budget)) {
+    po.q = std::min<int>(opt.batch, opt.budget - static_cast<int>(chosen.size()));
+    std::vector<ResultRow> results;
+    for (const ProposalRecord& p : c.propose(po)) {
+      const auto it = row_of.find(std::vector<double>(p.point.data(), p.point.data() + p.point.size()));
+      if (it == row_of.end()) throw Error("bench campaign: internal error: a proposal is not a pool row");
+      ResultRow row;
+      row.proposal_id = p.id;
+      row.outputs = pool.Y.row(static_cast<Eigen::Index>(it->second)).transpose();
+      results.push_back(std::move(row));
+      chosen.push_back(it->second);
+    }
+    c.add_results(results, "pool");
+  }
+  return chosen;
+}
+
+}  // namespace
 
 RetrospectiveResult run_retrospective(const RetrospectivePool& pool, const RetrospectiveOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -197,10 +294,11 @@ RetrospectiveResult run_retrospective(const RetrospectivePool& pool, const Retro
   RetrospectiveResult res;
   res.dataset = pool.name;
   res.options = opt;
-  const std::string model_options = retrospective_model_options(opt.model, opt.model_options);
+  const std::string model_options = retrospective_model_options(opt.propose.model, opt.propose.model_options);
   res.model_options = model_options;
+  res.strategy = opt.propose.strategy.empty() ? default_strategy(pool.objectives.size(), opt.batch) : opt.propose.strategy;
   try {
-    (void)make_surrogate(opt.model, model_options, 0);  // an unknown model or option fails before any work
+    (void)make_surrogate(opt.propose.model, model_options, 0);  // an unknown model or option fails before any work
   } catch (const InvalidArgument& e) {
     throw InvalidArgument(std::string("bench campaign: ") + e.what());
   }
@@ -254,67 +352,18 @@ RetrospectiveResult run_retrospective(const RetrospectivePool& pool, const Retro
     res.random.push_back(trace_of(perm, random_len));
   }
 
-  // BO campaigns.
-  std::vector<Objective> objectives;
-  for (Eigen::Index k = 0; k < m; ++k) {
-    Objective o;
-    o.name = pool.objectives[static_cast<std::size_t>(k)];
-    o.output = static_cast<int>(k);
-    o.goal = pool.maximize[static_cast<std::size_t>(k)] ? Goal::Maximize : Goal::Minimize;
-    objectives.push_back(o);
+  // BO campaigns: the user's loop on an in-memory campaign, answered from the pool.
+  std::map<std::vector<double>, std::size_t> row_of;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Eigen::VectorXd p = pool.points.row(static_cast<Eigen::Index>(i)).transpose();
+    row_of.emplace(std::vector<double>(p.data(), p.data() + p.size()), i);
   }
   Progress progress("bench campaign " + pool.name, static_cast<std::size_t>(opt.repeats));
   for (int r = 0; r < opt.repeats; ++r) {
     const std::uint64_t seed = derive_seed(opt.seed, static_cast<std::uint64_t>(r));
-    Rng rng(seed);
-    std::vector<std::size_t> chosen;
-    std::vector<char> used(n, 0);
-    while (chosen.size() < static_cast<std::size_t>(opt.n_initial)) {
-      const auto i = static_cast<std::size_t>(uniform_index(rng, n));
-      if (!used[i]) {
-        used[i] = 1;
-        chosen.push_back(i);
-      }
-    }
-    int iteration = 0;
-    while (chosen.size() < static_cast<std::size_t>(opt.budget)) {
-      const std::uint64_t it_seed = derive_seed(seed, static_cast<std::uint64_t>(++iteration));
-      const auto ns = static_cast<Eigen::Index>(chosen.size());
-      Eigen::MatrixXd Xs(ns, pool.X.cols()), Ys(ns, m);
-      for (Eigen::Index i = 0; i < ns; ++i) {
-        Xs.row(i) = pool.X.row(static_cast<Eigen::Index>(chosen[static_cast<std::size_t>(i)]));
-        Ys.row(i) = pool.Y.row(static_cast<Eigen::Index>(chosen[static_cast<std::size_t>(i)]));
-      }
-      std::vector<std::unique_ptr<Surrogate>> models;
-      std::vector<const Surrogate*> ptrs;
-      for (Eigen::Index k = 0; k < m; ++k) {
-        models.push_back(make_surrogate(opt.model, model_options, derive_seed(it_seed, static_cast<std::uint64_t>(k))));
-        // The pool is the domain: scale inputs by it, not by the first few measured rows.
-        models.back()->set_input_reference(pool.X);
-        models.back()->fit(Xs, Ys.col(k));
-        ptrs.push_back(models.back().get());
-      }
-      IndependentPosterior posterior(ptrs);
-      std::vector<std::size_t> free;
-      for (std::size_t i = 0; i < n; ++i)
-        if (!used[i]) free.push_back(i);
-      Eigen::MatrixXd C(static_cast<Eigen::Index>(free.size()), pool.X.cols());
-      for (std::size_t i = 0; i < free.size(); ++i) C.row(static_cast<Eigen::Index>(i)) = pool.X.row(static_cast<Eigen::Index>(free[i]));
-      BatchOptions bo;
-      bo.strategy = opt.strategy;
-      bo.q = std::min<int>(opt.batch, opt.budget - static_cast<int>(chosen.size()));
-      bo.seed = it_seed;
-      bo.ucb_beta = opt.ucb_beta;
-      const BatchResult pick = select_batch(posterior, objectives, {}, Xs, Ys, Eigen::MatrixXd(0, pool.X.cols()), C, bo);
-      if (pick.indices.empty()) throw Error("bench campaign: the acquisition returned no candidate");
-      for (Eigen::Index idx : pick.indices) {
-        const std::size_t i = free[static_cast<std::size_t>(idx)];
-        if (used[i]) continue;
-        used[i] = 1;
-        chosen.push_back(i);
-      }
-    }
+    std::vector<std::size_t> chosen = run_one_campaign(pool, opt, seed, row_of);
     res.bo.push_back(trace_of(chosen, static_cast<std::size_t>(opt.budget)));
+    res.bo_order.push_back(std::move(chosen));
     log_info("bench campaign: repeat " + std::to_string(r + 1) + "/" + std::to_string(opt.repeats) + " done, final " +
              (res.multi_objective ? "hypervolume " : "Top% ") + format_double(res.bo.back().back()) + " after " +
              format_double(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()) + " s");
@@ -380,9 +429,9 @@ std::string RetrospectiveResult::to_json() const {
   j["options"] = {{"budget", options.budget},          {"batch", options.batch},
                   {"repeats", options.repeats},        {"random_repeats", options.random_repeats},
                   {"n_initial", options.n_initial},    {"top_fraction", options.top_fraction},
-                  {"strategy", options.strategy},      {"ucb_beta", options.ucb_beta},
-                  {"model", options.model},
-                  {"model_options", options.model_options}, {"seed", options.seed}};
+                  {"strategy", strategy},              {"ucb_beta", options.propose.ucb_beta},
+                  {"model", options.propose.model},    {"min_measurements", options.propose.min_measurements},
+                  {"model_options", options.propose.model_options}, {"seed", options.seed}};
   j["model_options_used"] = model_options;  // the user's plus the few-point priors
   j["pool_size"] = pool_size;
   j["multi_objective"] = multi_objective;
@@ -394,6 +443,14 @@ std::string RetrospectiveResult::to_json() const {
   for (const auto& t : random) r.push_back(jvec(t));
   j["bo"] = b;
   j["random"] = r;
+  // What each repeat evaluated (0-based rows of the pool of unique inputs, in evaluation order) and
+  // the seed of its campaign: enough to replay a repeat through `matopt init --seed` / `propose`.
+  nlohmann::json order = nlohmann::json::array();
+  for (const auto& o : bo_order) order.push_back(o);
+  j["bo_pool_rows"] = order;
+  nlohmann::json seeds = nlohmann::json::array();
+  for (std::size_t i = 0; i < bo_order.size(); ++i) seeds.push_back(derive_seed(options.seed, static_cast<std::uint64_t>(i)));
+  j["campaign_seeds"] = seeds;
   j["bo_mean"] = jvec(bo_mean);
   j["bo_std"] = jvec(bo_std);
   j["random_mean"] = jvec(random_mean);
@@ -417,7 +474,7 @@ std::string RetrospectiveResult::summary() const {
   char buf[256];
   o << "dataset " << dataset << ": " << pool_size << " candidates";
   if (!multi_objective) o << ", top " << top_count;
-  o << "; strategy " << options.strategy << ", batch " << options.batch << ", budget " << options.budget << ", "
+  o << "; strategy " << strategy << ", batch " << options.batch << ", budget " << options.budget << ", "
     << options.repeats << " repeats (random search: " << options.random_repeats << ")\n";
   if (!multi_objective) {
     o << "  evals   Top% BO (mean ± sd)   Top% random   EF\n";

@@ -372,6 +372,55 @@ void Campaign::add_history(const std::string& command, const std::string& summar
 // ---------------------------------------------------------------------------------------------------
 // Public operations
 
+Campaign Campaign::in_memory(const std::string& space_json, const std::filesystem::path& base_dir, std::uint64_t seed) {
+  Campaign c;
+  c.seed_ = seed;
+  c.created_ = utc_now();
+  DesignSpace full = DesignSpace::from_json_text(space_json, base_dir);
+  // A pool is read once and kept inside the campaign, so the campaign file is self-contained.
+  if (full.has_pool()) {
+    const auto file = full.spec().pool->file;
+    std::vector<Eigen::VectorXd> rows;
+    const PoolStats stats = for_each_pool_chunk(full, file, 8192, [&](const Eigen::MatrixXd& pts, const std::vector<std::size_t>&) {
+      for (Eigen::Index r = 0; r < pts.rows(); ++r) rows.push_back(pts.row(r).transpose());
+    });
+    c.pool_ = stack_rows(rows, full.dimension());
+    if (stats.rows_rejected > 0)
+      log_warn(file.string() + ": " + std::to_string(stats.rows_rejected) +
+               " pool rows are outside the design space and were skipped (first: " + stats.first_rejection + ")");
+    DesignSpaceSpec spec = full.spec();
+    spec.pool.reset();
+    c.space_ = DesignSpace(std::move(spec));
+  } else {
+    c.space_ = std::move(full);
+    c.pool_.resize(0, c.space_.dimension());
+  }
+  c.space_json_ = c.space_.to_json_text();
+
+  c.add_history("init", "created in-memory campaign", seed, {});
+  return c;
+}
+
+Campaign Campaign::in_memory(const DesignSpace& space, const Eigen::MatrixXd& pool, std::uint64_t seed) {
+  if (space.has_pool())
+    throw InvalidArgument("Campaign::in_memory: pass the candidate rows as `pool`, not a pool file in the space");
+  if (pool.rows() > 0 && pool.cols() != space.dimension())
+    throw InvalidArgument("Campaign::in_memory: the pool has " + std::to_string(pool.cols()) + " columns, the space " +
+                          std::to_string(space.dimension()) + " coordinates");
+  for (Eigen::Index r = 0; r < pool.rows(); ++r) {
+    const auto v = space.validate(pool.row(r).transpose());
+    if (!v.empty()) throw InvalidArgument("Campaign::in_memory: pool row " + std::to_string(r + 1) + " is outside the space: " + describe(v));
+  }
+  Campaign c;
+  c.seed_ = seed;
+  c.created_ = utc_now();
+  c.space_ = space;
+  c.space_json_ = space.to_json_text();
+  c.pool_ = pool.rows() > 0 ? pool : Eigen::MatrixXd(0, space.dimension());
+  c.add_history("init", "created in-memory campaign", seed, {});
+  return c;
+}
+
 Campaign Campaign::create(const std::filesystem::path& path, const std::string& space_json,
                           const std::filesystem::path& base_dir,
                           const std::optional<std::filesystem::path>& history, std::uint64_t seed,
@@ -394,34 +443,14 @@ Campaign Campaign::create_from(const std::filesystem::path& path, const std::str
   if (std::filesystem::exists(path))
     throw InvalidArgument(path.string() + " already exists; refusing to overwrite a campaign (choose another name)");
 
-  Campaign c;
+  Campaign c = in_memory(space_json, base_dir, seed);
   c.path_ = path;
-  c.seed_ = seed;
-  c.created_ = utc_now();
-  DesignSpace full = DesignSpace::from_json_text(space_json, base_dir);
+  c.history_.clear();
 
-  // A pool is read once and kept inside the campaign, so the campaign file is self-contained.
   std::string pool_note;
-  if (full.has_pool()) {
-    const auto file = full.spec().pool->file;
-    std::vector<Eigen::VectorXd> rows;
-    const PoolStats stats = for_each_pool_chunk(full, file, 8192, [&](const Eigen::MatrixXd& pts, const std::vector<std::size_t>&) {
-      for (Eigen::Index r = 0; r < pts.rows(); ++r) rows.push_back(pts.row(r).transpose());
-    });
-    c.pool_ = stack_rows(rows, full.dimension());
-    pool_note = ", pool " + file.filename().string() + ": " + std::to_string(stats.rows_kept) + " of " +
-                std::to_string(stats.rows_read) + " rows kept";
-    if (stats.rows_rejected > 0)
-      log_warn(file.string() + ": " + std::to_string(stats.rows_rejected) +
-               " pool rows are outside the design space and were skipped (first: " + stats.first_rejection + ")");
-    DesignSpaceSpec spec = full.spec();
-    spec.pool.reset();
-    c.space_ = DesignSpace(std::move(spec));
-  } else {
-    c.space_ = std::move(full);
-    c.pool_.resize(0, c.space_.dimension());
-  }
-  c.space_json_ = c.space_.to_json_text();
+  if (c.pool_.rows() > 0)
+    pool_note = ", pool " + DesignSpace::from_json_text(space_json, base_dir).spec().pool->file.filename().string() +
+                ": " + std::to_string(c.pool_.rows()) + " rows kept";
 
   std::string hist_note;
   if (history) {
@@ -456,6 +485,10 @@ Campaign Campaign::open(const std::filesystem::path& path) {
 }
 
 void Campaign::record(const std::string& command, const std::string& summary, const std::vector<std::string>& argv) {
+  if (is_in_memory()) {
+    add_history(command, summary, seed_, argv);
+    return;
+  }
   CampaignLock lock(path_, CampaignLock::default_timeout());
   load_from(path_);
   add_history(command, summary, seed_, argv);

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
 // Campaign::propose: fit one surrogate per output (plus a feasibility model when experiments have
 // failed), then let the optimize layer pick a batch with the pending proposals as pending points.
-#include <unistd.h>
-
+// The same code runs for campaign files (`matopt propose`) and in-memory campaigns (`bench campaign`,
+// `bench bo`, the library): only the lock, the re-read and the save depend on the file.
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "campaign/internal.hpp"
 #include "matopt/acquisition/batch.hpp"
+#include "matopt/acquisition/reference_point.hpp"
 #include "matopt/campaign/campaign.hpp"
 #include "matopt/campaign/lock.hpp"
 #include "matopt/core/error.hpp"
@@ -18,13 +20,19 @@
 #include "matopt/featurize/pipeline.hpp"
 #include "matopt/models/gaussian_process.hpp"
 #include "matopt/models/surrogate.hpp"
-#include "matopt/optimize/pool.hpp"
 #include "matopt/optimize/propose.hpp"
 #include "matopt/optimize/sampling.hpp"
 
 namespace matopt {
 
 using namespace campaign_detail;
+
+std::string default_strategy(std::size_t objectives, int q) {
+  (void)q;  // measured for q = 1 and q > 1 alike (docs/campaign.md)
+  return objectives > 1 ? "qnehvi" : "ucb";
+}
+
+int default_min_measurements(int dimension, bool pool) { return pool ? 3 : 2 * (dimension + 1); }
 
 namespace {
 
@@ -40,196 +48,223 @@ bool near_any(const Eigen::VectorXd& p, const std::vector<Eigen::VectorXd>& othe
   return false;
 }
 
-/// Removes a temporary file when it goes out of scope.
-struct TempFile {
-  std::filesystem::path path;
-  ~TempFile() {
-    std::error_code ec;
-    if (!path.empty()) std::filesystem::remove(path, ec);
-  }
+Eigen::MatrixXd stack(const std::vector<Eigen::VectorXd>& rows, Eigen::Index cols) {
+  Eigen::MatrixXd m(static_cast<Eigen::Index>(rows.size()), cols);
+  for (std::size_t i = 0; i < rows.size(); ++i) m.row(static_cast<Eigen::Index>(i)) = rows[i].transpose();
+  return m;
+}
+
+/// What the campaign knows before a round: measured and pending points.
+struct RoundState {
+  std::vector<const MeasurementRecord*> all;
+  std::vector<Eigen::VectorXd> taken;    ///< measured or pending: never proposed again
+  std::vector<Eigen::VectorXd> pending;
+  std::size_t n_ok = 0, n_failed = 0;
+  bool enough = true;  ///< every output has enough values to fit a model
 };
+
+RoundState gather(const Campaign& c, int min_measurements) {
+  RoundState s;
+  for (const auto& r : c.measurements()) {
+    s.taken.push_back(r.point);
+    s.all.push_back(&r);
+    if (r.failed) ++s.n_failed;
+    else ++s.n_ok;
+  }
+  for (const auto& p : c.proposals())
+    if (p.state == "pending") {
+      s.pending.push_back(p.point);
+      s.taken.push_back(p.point);
+    }
+  const auto m = static_cast<Eigen::Index>(c.space().output_names().size());
+  for (Eigen::Index k = 0; k < m; ++k) {
+    int count = 0;
+    for (const auto* r : s.all)
+      if (!r->failed && std::isfinite(r->outputs[k])) ++count;
+    if (count < std::max(2, min_measurements)) s.enough = false;
+  }
+  return s;
+}
+
+/// Seeded picks without a model: random pool rows, or Sobol (initial) / random points of the space.
+std::vector<Eigen::VectorXd> model_free_picks(const Campaign& c, const RoundState& st, int q, bool sobol, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<Eigen::VectorXd> picks;
+  const Eigen::MatrixXd& pool = c.pool();
+  if (pool.rows() > 0) {
+    std::vector<Eigen::Index> free;
+    for (Eigen::Index r = 0; r < pool.rows(); ++r)
+      if (!near_any(pool.row(r).transpose(), st.taken)) free.push_back(r);
+    if (static_cast<int>(free.size()) < q)
+      throw InvalidArgument("propose: only " + std::to_string(free.size()) + " pool candidates are neither measured nor pending; cannot propose " + std::to_string(q));
+    for (int k = 0; k < q; ++k) {
+      // Partial Fisher-Yates: a seeded sample without replacement.
+      const auto j = static_cast<std::size_t>(k) + uniform_index(rng, free.size() - static_cast<std::size_t>(k));
+      std::swap(free[static_cast<std::size_t>(k)], free[j]);
+      picks.push_back(pool.row(free[static_cast<std::size_t>(k)]).transpose());
+    }
+    return picks;
+  }
+  SampleOptions so;
+  so.method = sobol ? SampleMethod::Sobol : SampleMethod::Random;
+  const int n = q + static_cast<int>(st.taken.size()) + 8;
+  const Eigen::MatrixXd pts = sample_design_points(c.space(), n, seed, so);
+  for (Eigen::Index r = 0; r < pts.rows() && static_cast<int>(picks.size()) < q; ++r) {
+    Eigen::VectorXd p = pts.row(r).transpose();
+    if (!near_any(p, st.taken) && !near_any(p, picks)) picks.push_back(p);
+  }
+  if (static_cast<int>(picks.size()) < q)
+    throw InvalidArgument("propose: the design space yielded only " + std::to_string(picks.size()) + " new points");
+  return picks;
+}
+
+/// Model inputs of design points: the coordinates ("point") or a featurization pipeline fitted on
+/// the measured points.
+FeatureFn make_features(const Campaign& c, const RoundState& st, const std::string& features) {
+  const DesignSpace* sp = &c.space();
+  if (features == "point") return [sp](const Eigen::MatrixXd& pts) { return point_features(*sp, pts); };
+  if (!sp->has_composition())
+    throw InvalidArgument("propose: --features '" + features + "' needs a composition block; use 'point'");
+  PipelineOptions po;
+  po.features = features;
+  auto pipeline = std::make_shared<Pipeline>(po);
+  Eigen::MatrixXd pts(static_cast<Eigen::Index>(st.all.size()), sp->dimension());
+  for (std::size_t i = 0; i < st.all.size(); ++i) pts.row(static_cast<Eigen::Index>(i)) = st.all[i]->point.transpose();
+  pipeline->fit(sp->to_dataset(pts));
+  return [sp, pipeline](const Eigen::MatrixXd& p) { return pipeline->transform(sp->to_dataset(p)); };
+}
+
+/// The domain the models scale their inputs by: the pool, or a fixed Sobol sample of the space (the
+/// same every round), never the handful of rows measured so far.
+Eigen::MatrixXd input_reference(const Campaign& c, const FeatureFn& features) {
+  if (c.pool().rows() > 0) return features(c.pool());
+  return features(sample_design_points(c.space(), 1024, derive_seed(c.seed(), 0x1D0F)));
+}
+
+struct Fitted {
+  std::vector<std::unique_ptr<Surrogate>> models;
+  std::unique_ptr<IndependentPosterior> posterior;
+};
+
+Fitted fit_models(const CampaignProposeOptions& options, const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y,
+                  const Eigen::MatrixXd& reference, std::uint64_t round_seed) {
+  // The GP fits a campaign's first rounds on a handful of rows: few-point priors unless set.
+  const std::string model_options =
+      options.model == "gp" ? gp_options_with_few_point_priors(options.model_options) : options.model_options;
+  Fitted f;
+  std::vector<const Surrogate*> ptrs;
+  for (Eigen::Index k = 0; k < Y.cols(); ++k) {
+    std::vector<Eigen::Index> rows;
+    for (Eigen::Index i = 0; i < Y.rows(); ++i)
+      if (std::isfinite(Y(i, k))) rows.push_back(i);
+    auto model = make_surrogate(options.model, model_options, derive_seed(round_seed, 1000 + static_cast<std::uint64_t>(k)));
+    model->set_input_reference(reference);
+    model->fit(X(rows, Eigen::all), Y(rows, k));
+    ptrs.push_back(model.get());
+    f.models.push_back(std::move(model));
+  }
+  f.posterior = std::make_unique<IndependentPosterior>(ptrs);
+  return f;
+}
+
+/// The space the acquisition sees: the campaign's, plus a success output with constraint "> 1/2"
+/// when experiments have failed (the acquisition then weighs candidates by the probability of
+/// feasibility; DesignSpace numbers a new constraint-only output after the declared ones).
+DesignSpace working_space(const DesignSpace& space, bool feasibility) {
+  DesignSpaceSpec spec = space.spec();
+  if (feasibility) {
+    OutcomeConstraint c;
+    c.name = "experiment_succeeds";
+    c.lower = 0.5;
+    spec.outcome_constraints.push_back(c);
+  }
+  return DesignSpace(spec);
+}
+
+ProposeResult model_picks(const Campaign& c, const RoundState& st, const CampaignProposeOptions& options,
+                          const std::string& strategy, std::uint64_t round_seed) {
+  const DesignSpace& space = c.space();
+  const auto m = static_cast<Eigen::Index>(space.output_names().size());
+  const Eigen::Index d = space.dimension();
+  const FeatureFn features = make_features(c, st, options.features);
+
+  const bool feasibility = st.n_failed > 0 && st.n_ok > 0;
+  const Eigen::Index outputs_total = m + (feasibility ? 1 : 0);
+  Eigen::MatrixXd obs_pts(static_cast<Eigen::Index>(st.all.size()), d);
+  Eigen::MatrixXd obs_Y(static_cast<Eigen::Index>(st.all.size()), outputs_total);
+  for (std::size_t i = 0; i < st.all.size(); ++i) {
+    const auto r = static_cast<Eigen::Index>(i);
+    obs_pts.row(r) = st.all[i]->point.transpose();
+    obs_Y.row(r).head(m) = st.all[i]->outputs.transpose();
+    if (feasibility) obs_Y(r, m) = st.all[i]->failed ? 0.0 : 1.0;
+  }
+  const Fitted fitted = fit_models(options, features(obs_pts), obs_Y, input_reference(c, features), round_seed);
+  const DesignSpace working = working_space(space, feasibility);
+  if (static_cast<Eigen::Index>(working.output_names().size()) != outputs_total)
+    throw Error("propose: internal error: the feasibility output could not be added");
+
+  ProposeOptions po;
+  po.batch.strategy = strategy;
+  po.batch.q = options.q;
+  po.batch.seed = round_seed;
+  po.batch.ucb_beta = options.ucb_beta;
+  // Several objectives: thresholds, else the front's rule. One objective: only a stated threshold
+  // (the "front" is then the best value, and a reference point that close would zero the
+  // constrained UCB of every candidate below it); without one select_batch keeps its own floor.
+  const ReferencePoint ref = c.reference_point();
+  if (m > 1 || ref.summary() == "threshold") po.batch.ref_point = ref.value;
+  po.raw_samples = options.raw_samples;
+  po.threads = options.threads;
+  po.pool = c.pool();
+  return matopt::propose(working, *fitted.posterior, features, obs_pts, obs_Y, stack(st.pending, d), po);
+}
 
 }  // namespace
 
 std::vector<ProposalRecord> Campaign::propose(const CampaignProposeOptions& options, const std::vector<std::string>& argv) {
   if (options.q < 1) throw InvalidArgument("propose: --batch must be at least 1 (got " + std::to_string(options.q) + ")");
-  CampaignLock lock(path_, CampaignLock::default_timeout());
-  load_from(path_);
+  std::optional<CampaignLock> lock;
+  if (!is_in_memory()) {
+    lock.emplace(path_, CampaignLock::default_timeout());
+    load_from(path_);
+  }
 
   const int round = rounds_ + 1;
   const std::uint64_t round_seed = derive_seed(seed_, static_cast<std::uint64_t>(round));
   const auto m = static_cast<Eigen::Index>(space_.output_names().size());
-  const Eigen::Index d = space_.dimension();
-
-  std::vector<Eigen::VectorXd> taken;  // measured or pending: never proposed again
-  std::vector<const MeasurementRecord*> all;
-  std::size_t n_ok = 0, n_failed = 0;
-  for (const auto& r : measurements_) {
-    taken.push_back(r.point);
-    all.push_back(&r);
-    if (r.failed) ++n_failed;
-    else ++n_ok;
-  }
-  std::vector<Eigen::VectorXd> pending;
-  for (const auto& p : proposals_)
-    if (p.state == "pending") {
-      pending.push_back(p.point);
-      taken.push_back(p.point);
-    }
-
-  // Every objective needs enough values to fit a model; otherwise start with a space-filling design.
-  bool enough = true;
-  for (Eigen::Index k = 0; k < m; ++k) {
-    int count = 0;
-    for (const auto* r : all)
-      if (!r->failed && std::isfinite(r->outputs[k])) ++count;
-    if (count < std::max(2, options.min_measurements)) enough = false;
-  }
-
-  std::string strategy = options.strategy.empty() ? std::string("qnehvi") : options.strategy;
-  std::vector<ProposalRecord> out;
+  const int min_measurements = options.min_measurements > 0 ? options.min_measurements
+                                                            : default_min_measurements(space_.dimension(), pool_.rows() > 0);
+  const RoundState st = gather(*this, min_measurements);
+  const std::string strategy = options.strategy.empty() ? default_strategy(space_.objectives().size(), options.q) : options.strategy;
   const Eigen::VectorXd nan_m = Eigen::VectorXd::Constant(m, std::nan(""));
 
-  if (!enough || strategy == "random") {
-    const std::string label = enough ? "random" : "initial";
-    Rng rng(round_seed);
-    std::vector<Eigen::VectorXd> picks;
-    if (pool_.rows() > 0) {
-      std::vector<Eigen::Index> free;
-      for (Eigen::Index r = 0; r < pool_.rows(); ++r)
-        if (!near_any(pool_.row(r).transpose(), taken)) free.push_back(r);
-      if (static_cast<int>(free.size()) < options.q)
-        throw InvalidArgument("propose: only " + std::to_string(free.size()) + " pool candidates are neither measured nor pending; cannot propose " + std::to_string(options.q));
-      for (int k = 0; k < options.q; ++k) {
-        // Partial Fisher-Yates: a seeded sample without replacement.
-        const auto j = static_cast<std::size_t>(k) + uniform_index(rng, free.size() - static_cast<std::size_t>(k));
-        std::swap(free[static_cast<std::size_t>(k)], free[j]);
-        picks.push_back(pool_.row(free[static_cast<std::size_t>(k)]).transpose());
-      }
-    } else {
-      SampleOptions so;
-      so.method = label == "random" ? SampleMethod::Random : SampleMethod::Sobol;
-      const int n = options.q + static_cast<int>(taken.size()) + 8;
-      const Eigen::MatrixXd pts = sample_design_points(space_, n, round_seed, so);
-      for (Eigen::Index r = 0; r < pts.rows() && static_cast<int>(picks.size()) < options.q; ++r) {
-        Eigen::VectorXd p = pts.row(r).transpose();
-        if (!near_any(p, taken) && !near_any(p, picks)) picks.push_back(p);
-      }
-      if (static_cast<int>(picks.size()) < options.q)
-        throw InvalidArgument("propose: the design space yielded only " + std::to_string(picks.size()) + " new points");
-    }
-    for (std::size_t k = 0; k < picks.size(); ++k) {
-      ProposalRecord p;
-      p.id = proposal_id(round, static_cast<int>(k) + 1);
-      p.round = round;
-      p.state = "pending";
-      p.point = picks[k];
-      p.formula = formula_of(p.point);
-      p.predicted_mean = nan_m;
-      p.predicted_std = nan_m;
-      p.acquisition = std::nan("");
-      p.strategy = label;
-      out.push_back(std::move(p));
-    }
-    if (!enough)
-      log_info("propose: fewer than " + std::to_string(std::max(2, options.min_measurements)) +
+  std::vector<ProposalRecord> out;
+  auto add = [&](const Eigen::VectorXd& point, const std::string& label) {
+    ProposalRecord p;
+    p.id = proposal_id(round, static_cast<int>(out.size()) + 1);
+    p.round = round;
+    p.state = "pending";
+    p.point = point;
+    p.formula = formula_of(point);
+    p.predicted_mean = nan_m;
+    p.predicted_std = nan_m;
+    p.acquisition = std::nan("");
+    p.strategy = label;
+    out.push_back(std::move(p));
+  };
+  if (!st.enough || strategy == "random") {
+    const std::string label = st.enough ? "random" : "initial";
+    for (const auto& p : model_free_picks(*this, st, options.q, !st.enough, round_seed)) add(p, label);
+    if (!st.enough)
+      log_info("propose: fewer than " + std::to_string(std::max(2, min_measurements)) +
                " measurements per output; space-filling initial design");
   } else {
-    // Model inputs.
-    FeatureFn features;
-    std::shared_ptr<Pipeline> pipeline;
-    if (options.features == "point") {
-      const DesignSpace* sp = &space_;
-      features = [sp](const Eigen::MatrixXd& pts) { return point_features(*sp, pts); };
-    } else {
-      if (!space_.has_composition())
-        throw InvalidArgument("propose: --features '" + options.features + "' needs a composition block; use 'point'");
-      PipelineOptions po;
-      po.features = options.features;
-      pipeline = std::make_shared<Pipeline>(po);
-      Eigen::MatrixXd pts(static_cast<Eigen::Index>(all.size()), d);
-      for (std::size_t i = 0; i < all.size(); ++i) pts.row(static_cast<Eigen::Index>(i)) = all[i]->point.transpose();
-      pipeline->fit(space_.to_dataset(pts));
-      const DesignSpace* sp = &space_;
-      features = [sp, pipeline](const Eigen::MatrixXd& p) { return pipeline->transform(sp->to_dataset(p)); };
-    }
-
-    const bool feasibility = n_failed > 0 && n_ok > 0;
-    const Eigen::Index outputs_total = m + (feasibility ? 1 : 0);
-    Eigen::MatrixXd obs_pts(static_cast<Eigen::Index>(all.size()), d);
-    Eigen::MatrixXd obs_Y(static_cast<Eigen::Index>(all.size()), outputs_total);
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      const auto r = static_cast<Eigen::Index>(i);
-      obs_pts.row(r) = all[i]->point.transpose();
-      obs_Y.row(r).head(m) = all[i]->outputs.transpose();
-      if (feasibility) obs_Y(r, m) = all[i]->failed ? 0.0 : 1.0;
-    }
-    const Eigen::MatrixXd X = features(obs_pts);
-
-    // The GP fits a campaign's first rounds on a handful of rows: few-point priors unless set.
-    const std::string model_options =
-        options.model == "gp" ? gp_options_with_few_point_priors(options.model_options) : options.model_options;
-    std::vector<std::unique_ptr<Surrogate>> models;
-    for (Eigen::Index k = 0; k < outputs_total; ++k) {
-      std::vector<Eigen::Index> rows;
-      for (Eigen::Index i = 0; i < obs_Y.rows(); ++i)
-        if (std::isfinite(obs_Y(i, k))) rows.push_back(i);
-      Eigen::MatrixXd Xk(static_cast<Eigen::Index>(rows.size()), X.cols());
-      Eigen::VectorXd yk(static_cast<Eigen::Index>(rows.size()));
-      for (std::size_t i = 0; i < rows.size(); ++i) {
-        Xk.row(static_cast<Eigen::Index>(i)) = X.row(rows[i]);
-        yk[static_cast<Eigen::Index>(i)] = obs_Y(rows[i], k);
-      }
-      auto model = make_surrogate(options.model, model_options, derive_seed(round_seed, 1000 + static_cast<std::uint64_t>(k)));
-      model->fit(Xk, yk);
-      models.push_back(std::move(model));
-    }
-    std::vector<const Surrogate*> ptrs;
-    for (const auto& mdl : models) ptrs.push_back(mdl.get());
-    IndependentPosterior posterior(ptrs);
-
-    DesignSpaceSpec spec = space_.spec();
-    if (feasibility) {
-      // Failed experiments train a success model (1 = ok, 0 = failed) declared as one more output
-      // with the constraint "> 1/2": the acquisition then weighs candidates by the probability of
-      // feasibility. DesignSpace numbers a new constraint-only output after the declared ones (= m).
-      OutcomeConstraint c;
-      c.name = "experiment_succeeds";
-      c.lower = 0.5;
-      spec.outcome_constraints.push_back(c);
-    }
-    TempFile pool_file;
-    if (pool_.rows() > 0) {
-      pool_file.path = std::filesystem::temp_directory_path() /
-                       ("matopt-pool-" + std::to_string(::getpid()) + "-" + std::to_string(round) + ".csv");
-      write_pool_csv(space_, pool_, pool_file.path);
-      spec.pool = CandidatePool{pool_file.path};
-    }
-    const DesignSpace working(spec);
-    if (static_cast<Eigen::Index>(working.output_names().size()) != outputs_total)
-      throw Error("propose: internal error: the feasibility output could not be added");
-
-    ProposeOptions po;
-    po.batch.strategy = strategy;
-    po.batch.q = options.q;
-    po.batch.seed = round_seed;
-    po.raw_samples = options.raw_samples;
-    Eigen::MatrixXd pend(static_cast<Eigen::Index>(pending.size()), d);
-    for (std::size_t i = 0; i < pending.size(); ++i) pend.row(static_cast<Eigen::Index>(i)) = pending[i].transpose();
-
-    const ProposeResult res = matopt::propose(working, posterior, features, obs_pts, obs_Y, pend, po);
+    const ProposeResult res = model_picks(*this, st, options, strategy, round_seed);
     for (Eigen::Index k = 0; k < res.points.rows(); ++k) {
-      ProposalRecord p;
-      p.id = proposal_id(round, static_cast<int>(k) + 1);
-      p.round = round;
-      p.state = "pending";
-      p.point = res.points.row(k).transpose();
-      p.formula = formula_of(p.point);
-      p.predicted_mean = res.mean.row(k).head(m).transpose();
-      p.predicted_std = res.std.row(k).head(m).transpose();
-      p.acquisition = res.acquisition_values[k];
-      p.strategy = strategy;
-      out.push_back(std::move(p));
+      add(res.points.row(k).transpose(), strategy);
+      out.back().predicted_mean = res.mean.row(k).head(m).transpose();
+      out.back().predicted_std = res.std.row(k).head(m).transpose();
+      out.back().acquisition = res.acquisition_values[k];
     }
   }
 
@@ -237,11 +272,11 @@ std::vector<ProposalRecord> Campaign::propose(const CampaignProposeOptions& opti
   rounds_ = round;
   add_history("propose",
               "round " + std::to_string(round) + ": " + std::to_string(out.size()) + " proposals (" +
-                  (out.empty() ? strategy : out.front().strategy) + ") from " + std::to_string(n_ok) +
-                  " measurements" + (n_failed ? ", " + std::to_string(n_failed) + " failed" : std::string()) +
-                  ", " + std::to_string(pending.size()) + " pending",
+                  (out.empty() ? strategy : out.front().strategy) + ") from " + std::to_string(st.n_ok) +
+                  " measurements" + (st.n_failed ? ", " + std::to_string(st.n_failed) + " failed" : std::string()) +
+                  ", " + std::to_string(st.pending.size()) + " pending",
               round_seed, argv);
-  save();
+  if (!is_in_memory()) save();
   return out;
 }
 

@@ -77,27 +77,13 @@ CampaignStatus Campaign::status() const {
       s.pareto_values(static_cast<Eigen::Index>(j), k) = outs(front[j], objs[static_cast<std::size_t>(k)].output);
   }
 
-  // Reference point: nadir of all successful measurements minus 10 % of the range, fixed for every
-  // round so that the per-round values are comparable.
-  Eigen::VectorXd ref = Eigen::VectorXd::Zero(nobj);
-  bool have_ref = false;
-  for (Eigen::Index k = 0; k < nobj; ++k) {
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    for (Eigen::Index i = 0; i < Y.rows(); ++i)
-      if (std::isfinite(Y(i, k))) {
-        lo = std::min(lo, Y(i, k));
-        hi = std::max(hi, Y(i, k));
-      }
-    if (std::isfinite(lo)) {
-      const double range = hi - lo;
-      ref[k] = lo - 0.1 * (range > 0 ? range : std::max(1e-12, 0.1 * std::abs(lo)));
-      have_ref = true;
-    }
-  }
-  // Report it in original units (undo the orientation; target goals stay as distances).
-  s.ref_point = ref;
-  for (Eigen::Index k = 0; k < nobj; ++k)
-    if (objs[static_cast<std::size_t>(k)].goal == Goal::Minimize) s.ref_point[k] = -ref[k];
+  // Reference point: the one proposals use (thresholds, else inferred from the final Pareto front),
+  // fixed for every round so that the per-round values are comparable.
+  const ReferencePoint rp = reference_point();
+  const bool have_ref = rp.value.size() == nobj;
+  const Eigen::VectorXd ref = have_ref ? rp.value : Eigen::VectorXd::Zero(nobj);
+  s.ref_point = have_ref ? rp.original_units(objs) : Eigen::VectorXd();
+  s.ref_point_source = have_ref ? rp.summary() : "";
 
   for (int r = 0; r <= rounds_; ++r) {
     std::vector<Eigen::Index> rows;
@@ -146,6 +132,7 @@ std::string CampaignStatus::to_json() const {
   nlohmann::json ref = nlohmann::json::array();
   for (Eigen::Index k = 0; k < ref_point.size(); ++k) ref.push_back(num(ref_point[k]));
   j["ref_point"] = ref;
+  j["ref_point_source"] = ref_point_source;
   nlohmann::json hv = nlohmann::json::array();
   for (double v : hypervolume) hv.push_back(num(v));
   j[objective_names.size() == 1 ? "best_per_round" : "hypervolume_per_round"] = hv;
@@ -163,6 +150,14 @@ std::string CampaignStatus::to_text() const {
   if (objective_names.size() > 1) {
     o << "Pareto set (" << pareto_ids.size() << "):";
     for (const auto& id : pareto_ids) o << " " << id;
+    o << "\n";
+  }
+  if (objective_names.size() > 1 && ref_point.size() > 0) {
+    o << "reference point (" << (ref_point_source == "threshold" ? "objective thresholds"
+                                 : ref_point_source == "front" ? "inferred from the Pareto front"
+                                                               : "thresholds where stated, else from the Pareto front")
+      << "):";
+    for (Eigen::Index k = 0; k < ref_point.size(); ++k) o << " " << format_double(ref_point[k]);
     o << "\n";
   }
   o << (objective_names.size() == 1 ? "best so far per round:" : "hypervolume per round:");

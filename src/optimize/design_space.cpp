@@ -208,7 +208,7 @@ DescriptorConstraint parse_descriptor(const json& j, const std::string& p) {
 
 Objective parse_objective(const json& j, const std::string& p, std::map<std::string, std::string>& units) {
   if (!j.is_object()) fail(p, "expected an object {\"name\": ..., \"goal\": ...}");
-  check_keys(j, p, {"name", "goal", "target", "range", "unit"});
+  check_keys(j, p, {"name", "goal", "target", "range", "threshold", "unit"});
   Objective o;
   if (!j.contains("name")) fail(p + ".name", "missing (expected the result column name)");
   o.name = get_string(j["name"], p + ".name");
@@ -227,6 +227,11 @@ Objective parse_objective(const json& j, const std::string& p, std::map<std::str
     }
   } else if (j.contains("target") || j.contains("range")) {
     fail(p + ".goal", "\"target\"/\"range\" need \"goal\": \"target\"");
+  }
+  if (j.contains("threshold")) {
+    if (o.goal == Goal::Target)
+      fail(p + ".threshold", "a target goal has no threshold (its value is the distance to the target); remove it");
+    o.threshold = get_number(j["threshold"], p + ".threshold");
   }
   if (j.contains("unit")) units[o.name] = get_string(j["unit"], p + ".unit");
   return o;
@@ -431,6 +436,10 @@ DesignSpace::DesignSpace(DesignSpaceSpec spec) : spec_(std::move(spec)) {
     if (!objective_names.insert(o.name).second) fail("objectives[" + std::to_string(i) + "].name", "objective '" + o.name + "' listed twice");
     if (o.goal == Goal::Target && std::isnan(o.target) && !(o.target_low <= o.target_high))
       fail("objectives[" + std::to_string(i) + "]", "a target goal needs a target value or a range low <= high");
+    if (!std::isnan(o.threshold) && o.goal == Goal::Target)
+      fail("objectives[" + std::to_string(i) + "].threshold", "a target goal has no threshold (its value is the distance to the target)");
+    if (!std::isnan(o.threshold) && !std::isfinite(o.threshold))
+      fail("objectives[" + std::to_string(i) + "].threshold", "expected a finite number");
     o.output = output_of(o.name);
   }
   for (std::size_t i = 0; i < spec_.outcome_constraints.size(); ++i) {
@@ -644,6 +653,7 @@ std::string DesignSpace::to_json_text() const {
       if (!std::isnan(obj.target)) x["target"] = obj.target;
       else x["range"] = {obj.target_low, obj.target_high};
     }
+    if (!std::isnan(obj.threshold)) x["threshold"] = obj.threshold;
     auto u = spec_.units.find(obj.name);
     if (u != spec_.units.end()) x["unit"] = u->second;
     o.push_back(x);

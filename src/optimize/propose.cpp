@@ -210,19 +210,32 @@ ProposeResult propose(const DesignSpace& space, const PosteriorModel& model, con
   TopK best(shortlist);
   std::size_t scored = 0;
 
-  if (space.has_pool()) {
-    for_each_pool_chunk(space, space.spec().pool->file, options.chunk_rows,
-                        [&](const Eigen::MatrixXd& points, const std::vector<std::size_t>& rows) {
-                          std::vector<Eigen::Index> keep;
-                          keep.reserve(rows.size());
-                          for (Eigen::Index r = 0; r < points.rows(); ++r)
-                            if (!taken.contains(points.row(r).transpose())) keep.push_back(r);
-                          Eigen::MatrixXd P = points(keep, Eigen::all);
-                          Eigen::VectorXd s = score(P);
-                          for (std::size_t i = 0; i < keep.size(); ++i)
-                            best.offer(s[static_cast<Eigen::Index>(i)], rows[keep[i]], P.row(static_cast<Eigen::Index>(i)).transpose(), rows[keep[i]]);
-                          scored += keep.size();
-                        });
+  const bool memory_pool = options.pool.rows() > 0;
+  if (memory_pool && options.pool.cols() != d)
+    throw InvalidArgument("propose: the candidate rows have " + std::to_string(options.pool.cols()) + " columns, the design space has " + std::to_string(d));
+  // One chunk of pool rows: drop measured/pending ones, score the rest, keep the best.
+  auto score_chunk = [&](const Eigen::MatrixXd& points, const std::vector<std::size_t>& rows) {
+    std::vector<Eigen::Index> keep;
+    keep.reserve(rows.size());
+    for (Eigen::Index r = 0; r < points.rows(); ++r)
+      if (!taken.contains(points.row(r).transpose())) keep.push_back(r);
+    Eigen::MatrixXd P = points(keep, Eigen::all);
+    Eigen::VectorXd s = score(P);
+    for (std::size_t i = 0; i < keep.size(); ++i)
+      best.offer(s[static_cast<Eigen::Index>(i)], rows[keep[i]], P.row(static_cast<Eigen::Index>(i)).transpose(), rows[keep[i]]);
+    scored += keep.size();
+  };
+  if (memory_pool) {
+    const auto n = static_cast<std::size_t>(options.pool.rows());
+    const std::size_t step = std::max<std::size_t>(options.chunk_rows, 1);
+    for (std::size_t b = 0; b < n; b += step) {
+      const std::size_t e = std::min(n, b + step);
+      std::vector<std::size_t> rows(e - b);
+      for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = b + i + 1;
+      score_chunk(options.pool.middleRows(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(e - b)), rows);
+    }
+  } else if (space.has_pool()) {
+    for_each_pool_chunk(space, space.spec().pool->file, options.chunk_rows, score_chunk);
   } else {
     Eigen::MatrixXd raw = sample_design_points(space, std::max(options.raw_samples, q), derive_seed(options.batch.seed, 0x5A3F));
     std::vector<Eigen::VectorXd> cands;
@@ -348,7 +361,7 @@ ProposeResult propose(const DesignSpace& space, const PosteriorModel& model, con
     // Verified, not trusted: every proposed point is checked against the space again.
     auto v = space.validate(S.row(idx).transpose());
     if (!v.empty()) throw NumericalError("propose: internal error, a proposed point violates the design space: " + describe(v));
-    if (space.has_pool()) res.pool_rows.push_back(list[static_cast<std::size_t>(idx)].tag);
+    if (memory_pool || space.has_pool()) res.pool_rows.push_back(list[static_cast<std::size_t>(idx)].tag);
   }
   res.acquisition_values = br.acquisition_values;
   Eigen::MatrixXd PXq = to_model_inputs(res.points);

@@ -71,8 +71,8 @@ TEST_CASE("retrospective campaigns: Top%, EF and AF follow their definitions", "
   o.budget = 12;
   o.repeats = 2;
   o.random_repeats = 30;
-  o.strategy = "ucb";
-  o.model_options = R"({"restarts": 1})";
+  o.propose.strategy = "ucb";
+  o.propose.model_options = R"({"restarts": 1})";
   o.seed = 11;
   const RetrospectiveResult r = run_retrospective(p, o);
   CHECK(r.pool_size == 40);
@@ -100,8 +100,8 @@ TEST_CASE("retrospective campaigns: Top%, EF and AF follow their definitions", "
   // The surrogate is a choice: a random forest runs the same protocol, deterministically, with its own
   // picks; an unknown model or bad options fail before any campaign runs.
   RetrospectiveOptions forest = o;
-  forest.model = "forest";
-  forest.model_options = R"({"trees": 30})";
+  forest.propose.model = "forest";
+  forest.propose.model_options = R"({"trees": 30})";
   const RetrospectiveResult rf = run_retrospective(p, forest);
   REQUIRE(rf.bo.size() == 2);
   for (const auto& t : rf.bo) {
@@ -111,10 +111,10 @@ TEST_CASE("retrospective campaigns: Top%, EF and AF follow their definitions", "
   CHECK(rf.random == r.random);  // random search does not depend on the model
   CHECK(run_retrospective(p, forest).bo == rf.bo);
   CHECK(rf.model_options == R"({"trees": 30})");  // no GP priors added to a forest's options
-  forest.model = "svm";
+  forest.propose.model = "svm";
   CHECK_THROWS_WITH(run_retrospective(p, forest), Catch::Contains("bench campaign") && Catch::Contains("forest"));
-  forest.model = "forest";
-  forest.model_options = R"({"trees": 0})";
+  forest.propose.model = "forest";
+  forest.propose.model_options = R"({"trees": 0})";
   CHECK_THROWS_AS(run_retrospective(p, forest), InvalidArgument);
   // Budget larger than the pool is refused.
   o.budget = 41;

@@ -62,6 +62,7 @@ CampaignProposeOptions popt(int q, const std::string& strategy = "") {
   CampaignProposeOptions o;
   o.q = q;
   o.strategy = strategy;
+  o.min_measurements = 3;  // the 3 history rows suffice (the default for this space is 2(d+1) = 8)
   return o;
 }
 
@@ -222,6 +223,7 @@ TEST_CASE("proposals are bit-identical for the same campaign and seed", "[campai
   opt.q = 2;
   opt.raw_samples = 128;
   opt.model_options = R"({"restarts": 1})";
+  opt.min_measurements = 3;
   // Three measurements per output: model-based proposals (qNEHVI).
   const auto pa = a.propose(opt, {});
   const auto pb = b.propose(opt, {});

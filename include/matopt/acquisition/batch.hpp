@@ -26,6 +26,10 @@ struct Objective {
   double target = std::numeric_limits<double>::quiet_NaN();
   double target_low = std::numeric_limits<double>::quiet_NaN();
   double target_high = std::numeric_limits<double>::quiet_NaN();
+  /// Worst value still worth having (original units; maximize: a lower bound, minimize: an upper
+  /// bound), like Ax's objective thresholds; the hypervolume reference point. NaN = not stated.
+  /// Not allowed for target goals.
+  double threshold = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// @brief Output constraint lower <= y_output <= upper, handled by probability of feasibility.

@@ -5,10 +5,16 @@
 /// latency measurement over a large candidate pool.
 #pragma once
 
+#include <Eigen/Core>
+
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "matopt/bench/synthetic.hpp"
+#include "matopt/campaign/campaign.hpp"
+#include "matopt/optimize/design_space.hpp"
 
 namespace matopt {
 
@@ -17,21 +23,14 @@ struct BoBenchOptions {
   int budget = 60;      ///< total evaluations per run, initial design included
   int batch = 4;        ///< q
   int repeats = 5;
-  int init = 0;         ///< initial Sobol points; 0 = 2 (d + 1)
-  std::string strategy = "qnehvi";
   std::uint64_t seed = 0;
-  /// JSON for make_surrogate("gp", ...). The synthetic problems are noise-free, so the noise variance
-  /// is capped (standardized units) instead of letting the fit explain structure as noise. The
-  /// log-normal length-scale prior (median e^2 sqrt(d) standardized units) stops maximum likelihood
-  /// from declaring weakly visible inputs irrelevant (length scale at its bound) while there are only
-  /// a few points per dimension; on DTLZ2 that is what kept BO exploring the box's edges for 20
-  /// evaluations.
-  std::string gp_options = R"({"restarts": 4, "max_noise_variance": 1e-4, "length_scale_prior": ["lognormal", 2.0, 0.75]})";
-  int raw_samples = 1024;
-  int refine_starts = 32;
-  int refine_iterations = 60;
-  int mc_samples = 128;
-  int threads = 0;
+  /// What each round's Campaign::propose runs with: `matopt propose`'s options and defaults
+  /// (strategy "" = default_strategy(), the GP with few-point priors, the campaign's Sobol initial
+  /// design until min_measurements). `q` is set from `batch`.
+  CampaignProposeOptions propose;
+  /// State the problem's reference point as objective thresholds in the design space (what a user
+  /// who knows the region of interest writes); otherwise the campaign infers one from the front.
+  bool thresholds = false;
   bool baselines = true;  ///< also run Sobol and random search
 };
 
@@ -42,10 +41,12 @@ struct BoTrace {
   std::vector<int> evaluations;
   std::vector<double> hypervolume;
   double seconds = 0.0;
+  Eigen::MatrixXd points;  ///< BO runs: the evaluated design points in order (empty for baselines)
 };
 
 struct BoBenchResult {
   BoBenchOptions options;
+  std::string strategy;  ///< the strategy the proposals used (the default resolved)
   std::string problem_description;
   std::vector<double> ref_point;
   double max_hypervolume = 0.0;
@@ -53,7 +54,13 @@ struct BoBenchResult {
   std::vector<BoTrace> traces;
 };
 
+/// @brief The problem's design space as a user would declare it: `problem.space`, with the
+/// problem's reference point stated as objective thresholds when `thresholds` is set.
+DesignSpace bo_design_space(const SyntheticProblem& problem, bool thresholds);
+
 /// @brief Runs every method `repeats` times (repeat r uses seed derive_seed(seed, r) for every method).
+/// BO is an in-memory Campaign with that seed over bo_design_space(): one Campaign::propose per
+/// batch, answered by the problem's function (the loop `matopt init` / `propose` / `ingest` runs).
 /// `progress(done, total)` is called after each run when given.
 BoBenchResult run_bo_benchmark(const BoBenchOptions& options,
                                const std::function<void(int, int)>& progress = {});
@@ -67,25 +74,23 @@ std::string bo_summary_table(const BoBenchResult& result);
 struct LatencyOptions {
   int pool_size = 100000;
   int q = 8;
-  int train_points = 64;
+  int train_points = 50;
   int repeats = 3;
-  std::string strategy = "qnehvi";
-  std::string gp_options = R"({"restarts": 4, "max_noise_variance": 1e-4})";
+  /// `matopt propose`'s options and defaults; `q` is set from `q`.
+  CampaignProposeOptions propose;
   std::uint64_t seed = 0;
-  int threads = 0;
 };
+
 
 struct LatencyResult {
   LatencyOptions options;
-  double fit_seconds = 0.0;                  ///< fitting the two GPs (not part of the latency)
-  double pool_read_seconds = 0.0;            ///< streaming the pool CSV alone
-  std::vector<double> propose_seconds;       ///< one per repeat: propose() end to end, pool file streamed
+  std::vector<double> propose_seconds;       ///< one per repeat: Campaign::propose (fits included), in memory
   std::vector<double> propose_cpu_seconds;   ///< process CPU time of the same calls (all threads)
-  std::size_t candidates_scored = 0;
 };
 
-/// @brief DTLZ2 (d=6, m=2) with GPs fitted on `train_points` Sobol points; writes a pool CSV of
-/// `pool_size` random points to a temporary directory and times propose() over it.
+/// @brief DTLZ2 (d=6, m=2): an in-memory campaign over a pool of `pool_size` random points with
+/// `train_points` of them measured; times Campaign::propose (model fits and scoring, no file I/O;
+/// the CLI call with process start and campaign read is timed by bench/campaign_cli.py).
 LatencyResult run_propose_latency(const LatencyOptions& options);
 std::string latency_summary(const LatencyResult& result);
 

@@ -14,6 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "matopt/campaign/campaign.hpp"
+#include "matopt/optimize/design_space.hpp"
+
 namespace matopt {
 
 /// @brief A dataset reduced to its pool of unique inputs.
@@ -25,6 +28,11 @@ struct RetrospectivePool {
   Eigen::MatrixXd X;                    ///< unique inputs (categoricals one-hot), one row per candidate
   Eigen::MatrixXd Y;                    ///< mean objective values per candidate (original units)
   std::size_t rows_read = 0;
+  /// The design space a user would declare for this pool: one process parameter per input
+  /// (continuous within the config's low/high, else the data's range; categoricals with their
+  /// options) and the objectives; no pool file (the candidates are `points`).
+  DesignSpace space;
+  Eigen::MatrixXd points;  ///< the candidates as design points of `space` (categoricals as indices)
 };
 
 /// @brief Reads a CSV and its config (format of data/sdl/*.config.json: "parameters" with name and
@@ -37,16 +45,12 @@ struct RetrospectiveOptions {
   int batch = 1;              ///< candidates chosen per iteration
   int repeats = 10;           ///< BO campaigns (each with its own seed)
   int random_repeats = 200;   ///< random-search campaigns (cheap; they run through the whole pool)
-  int n_initial = 2;
+  int n_initial = 2;          ///< random pool rows given to the campaign as prior measurements
   double top_fraction = 0.05;
-  std::string strategy = "ucb";    ///< any batch_strategies() name (GP-UCB, as Liang et al.'s GP-LCB)
-  /// "ucb": mean + sqrt(beta) sd. Liang et al.'s LCB is -ratio * mean + sd, i.e. sqrt(beta) =
-  /// 1/ratio: their ratio 1 is beta 1 (ratio 2 would be beta 0.25).
-  double ucb_beta = 1.0;
-  std::string model = "gp";  ///< make_surrogate() name: "gp", "forest", "boost" or "ensemble"
-  /// Surrogate options JSON; for the GP, retrospective_model_options() adds few-point priors where
-  /// these leave them unset.
-  std::string model_options;
+  /// What each iteration's Campaign::propose runs with: `matopt propose`'s options and defaults
+  /// (strategy "" = default_strategy(), the GP with few-point priors, min_measurements: 3 for a pool). `q` is
+  /// set from `batch`.
+  CampaignProposeOptions propose;
   std::uint64_t seed = 0;
 };
 
@@ -64,6 +68,10 @@ struct RetrospectiveResult {
   /// Per repeat, per evaluation i = 1..budget (BO) or 1..pool (random): fraction of the top set found
   /// (single objective) or hypervolume of the measured set (multi-objective).
   std::vector<std::vector<double>> bo, random;
+  /// Per BO repeat, the pool rows (0-based, rows of RetrospectivePool::points) in evaluation order:
+  /// the n_initial random ones, then the proposals.
+  std::vector<std::vector<std::size_t>> bo_order;
+  std::string strategy;  ///< the strategy the proposals used (the default resolved)
   std::vector<double> bo_mean, bo_std, random_mean;  ///< per evaluation
   std::vector<double> ef;  ///< bo_mean / random_mean per evaluation (single objective)
   /// AF at Top% = 0.5, 0.8, 1.0: median evaluations of random / median of BO (NaN where the BO median
@@ -78,7 +86,10 @@ struct RetrospectiveResult {
   std::string summary() const;   ///< a table for the terminal
 };
 
-/// @brief Runs the BO and random-search campaigns. Deterministic for a given seed.
+/// @brief Runs the BO and random-search campaigns. Each BO repeat r is an in-memory Campaign with
+/// seed derive_seed(options.seed, r), the n_initial random rows as prior measurements, then one
+/// Campaign::propose per iteration whose proposals are answered from the pool: the loop a lab runs
+/// with `matopt init --history`, `propose` and `ingest`. Deterministic for a given seed.
 RetrospectiveResult run_retrospective(const RetrospectivePool& pool, const RetrospectiveOptions& options);
 
 }  // namespace matopt

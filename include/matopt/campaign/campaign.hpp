@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "matopt/acquisition/reference_point.hpp"
 #include "matopt/core/csv.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/optimize/design_space.hpp"
@@ -73,12 +74,15 @@ struct CommandRecord {
   std::string summary;            ///< one line of what it did
 };
 
-/// @brief Options of Campaign::propose.
+/// @brief Options of Campaign::propose (what `matopt propose` parses; `bench campaign` and
+/// `bench bo` use the same struct and defaults).
 struct CampaignProposeOptions {
   int q = 1;
-  /// Any name of batch_strategies() (acquisition layer); "" = "qnehvi" for several objectives,
-  /// "logei" for one.
+  /// Any name of batch_strategies() (acquisition layer); "" = default_strategy() for the number of
+  /// objectives and q.
   std::string strategy;
+  /// UCB: mean + sqrt(beta) sd.
+  double ucb_beta = 2.0;
   /// Space-filling samples scored in a continuous design space (pools are scored whole).
   int raw_samples = 1024;
   /// Surrogate registry name and JSON options.
@@ -87,8 +91,29 @@ struct CampaignProposeOptions {
   /// Model inputs: "point" (design-point coordinates, categoricals one-hot) or a featurizer list
   /// for the composition (e.g. "magpie", "fractions+stoichiometry") followed by the process columns.
   std::string features = "point";
-  /// Measurements needed before a model is fitted; fewer gives a seeded space-filling design.
-  int min_measurements = 3;
+  /// Measurements per output needed before a model is fitted; fewer gives a seeded space-filling
+  /// design. 0 = default_min_measurements() of the space.
+  int min_measurements = 0;
+  /// Scoring threads (0 = all cores); proposals do not depend on it.
+  int threads = 0;
+};
+
+/// @brief The strategy `propose` uses when none is given: "ucb" for one objective, "qnehvi" for
+/// several (q = 1 and q > 1 alike); docs/campaign.md has the measurements that chose them.
+std::string default_strategy(std::size_t objectives, int q);
+
+/// @brief Measurements per output before `propose` fits models when none are given: 3 for a pool
+/// (its rows are the domain; the Liang et al. protocol starts after 2), 2 (d + 1) Sobol points for a
+/// continuous or mixed space of dimension d (Ax's and BoTorch's initial design size); docs/campaign.md
+/// has the measurement.
+int default_min_measurements(int dimension, bool pool);
+
+/// @brief One result handed to Campaign::add_results (the in-memory form of a results-file row).
+struct ResultRow {
+  std::string proposal_id;  ///< the pending proposal it answers; "" = a new point (e.g. prior history)
+  Eigen::VectorXd point;    ///< design point; required without proposal_id, else ignored
+  Eigen::VectorXd outputs;  ///< per DesignSpace output (NaN = not measured)
+  bool failed = false;      ///< the experiment failed (outputs ignored)
 };
 
 /// @brief Outcome of Campaign::ingest.
@@ -114,6 +139,9 @@ struct CampaignStatus {
   std::vector<std::string> pareto_ids; ///< measurements on the current Pareto front (one objective: the best)
   Eigen::MatrixXd pareto_values;       ///< their objective values, original units
   Eigen::VectorXd ref_point;           ///< hypervolume reference point, original units
+  /// Where it came from: "threshold" (stated in the design space), "front" (inferred from the
+  /// Pareto front of the measurements) or "mixed".
+  std::string ref_point_source;
   /// Hypervolume (one objective: best-so-far) of the measurements available after each round;
   /// element 0 is the prior history, element r the state after round r's results.
   std::vector<double> hypervolume;
@@ -144,10 +172,19 @@ class Campaign {
                          const std::vector<std::string>& argv = {});
   /// @brief Reads a campaign file. Throws IOError if missing, foreign, corrupt or newer.
   static Campaign open(const std::filesystem::path& path);
+  /// @brief A campaign held in memory only: the same state and operations as a file campaign
+  /// (propose, add_results, status), nothing written. A pool in the space is read now, as by create.
+  static Campaign in_memory(const std::string& space_json, const std::filesystem::path& base_dir, std::uint64_t seed);
+  /// @brief In-memory campaign over `space` (without a pool file) and candidate rows `pool`
+  /// (design points; empty = continuous space). Rows outside the space throw InvalidArgument.
+  static Campaign in_memory(const DesignSpace& space, const Eigen::MatrixXd& pool, std::uint64_t seed);
+  /// @brief True for campaigns made by in_memory().
+  bool is_in_memory() const noexcept { return path_.empty(); }
 
   /// @brief Fits surrogates on all successful measurements, proposes `options.q` new experiments
   /// (pending proposals count as pending points), records them and returns them. The round seed is
-  /// derive_seed(campaign seed, round), so the same file and seed give bit-identical proposals.
+  /// derive_seed(campaign seed, round), so the same file and seed give bit-identical proposals, and
+  /// an in-memory campaign with the same measurements gives the same proposals as the file.
   std::vector<ProposalRecord> propose(const CampaignProposeOptions& options, const std::vector<std::string>& argv = {});
 
   /// @brief Validates the whole file first (throws IngestError listing every problem, writing
@@ -160,8 +197,20 @@ class Campaign {
   /// unless `results.line_of_row` says otherwise. The CSV overload is a reader on top of this one.
   IngestSummary ingest(const CsvTable& results, const std::vector<std::string>& argv = {});
 
+  /// @brief Adds measurements given as values (what ingest does for a results file): rows answering
+  /// a pending proposal close it; rows without one add a new point. Validates every row first
+  /// (InvalidArgument naming the 1-based row and field; nothing is added then). File campaigns are
+  /// locked, re-read and saved. `source` is recorded as the rows' origin.
+  IngestSummary add_results(const std::vector<ResultRow>& rows, const std::string& source = "library",
+                            const std::vector<std::string>& argv = {});
+
   /// @brief Summary of the current state (read-only).
   CampaignStatus status() const;
+
+  /// @brief The hypervolume reference point of proposals and status: each objective's threshold
+  /// from the design space, else inferred from the Pareto front of the successful measurements
+  /// (front_reference_point). Empty value when neither is available yet.
+  ReferencePoint reference_point() const;
 
   /// @brief Appends a history entry for a read-only command (status, report) and saves.
   void record(const std::string& command, const std::string& summary, const std::vector<std::string>& argv);

@@ -43,6 +43,10 @@ struct ProposeOptions {
   std::size_t chunk_rows = 8192;  ///< pool rows read and scored per chunk
   int threads = 0;              ///< scoring threads; 0 = std::thread::hardware_concurrency()
   double duplicate_tolerance = 1e-9;  ///< points closer than this (max-norm) count as already measured
+  /// Candidate rows held in memory (design points already inside the space, e.g. a campaign's stored
+  /// pool), scored in chunks like a pool file and used instead of the space's pool file or sampling.
+  /// ProposeResult::pool_rows are then 1-based row numbers of this matrix.
+  Eigen::MatrixXd pool;
 };
 
 struct ProposeResult {
