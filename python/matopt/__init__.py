@@ -290,7 +290,7 @@ class Campaign:
         return cls(_matopt._Campaign.open(_os.fspath(path)))
 
     def propose(self, batch=8, strategy=None, model=None, features="point", model_options=None,
-                raw_samples=1024, min_measurements=3):
+                raw_samples=1024, min_measurements=None):
         """Fit surrogates on the measurements and propose the next `batch` experiments, as
         ``matopt propose``; the proposals are recorded in the campaign file.
 
@@ -300,7 +300,7 @@ class Campaign:
             Number of experiments to propose.
         strategy : str or None
             Batch strategy: qnehvi, qparego, ehvi, ei, logei, ucb, pi, ts, random. None = qnehvi
-            for several objectives, logei for one (as the CLI).
+            for several objectives, ucb for one (as the CLI).
         model : str or None
             Surrogate registry name; None = the default of ``matopt propose``.
         features : str
@@ -309,8 +309,9 @@ class Campaign:
             Surrogate options, as ``--model-options``.
         raw_samples : int
             Space-filling samples scored in a continuous design space.
-        min_measurements : int
+        min_measurements : int or None
             Measurements needed before a model is fitted (fewer: a seeded space-filling design).
+            None = the CLI's default: 3 with a pool, else 2(d+1) for d coordinates.
 
         Returns
         -------
@@ -321,7 +322,8 @@ class Campaign:
         """
         kw = dict(q=int(batch), strategy=strategy or "", model=model or "",
                   model_options=_options_text(model_options), features=features,
-                  raw_samples=int(raw_samples), min_measurements=int(min_measurements))
+                  raw_samples=int(raw_samples),
+                  min_measurements=0 if min_measurements is None else int(min_measurements))
         header, rows = self._c.propose(kw)
         return _sheet_to_frame(header, rows, self.space)
 

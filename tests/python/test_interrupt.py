@@ -17,6 +17,8 @@ from conftest import HISTORY, SPACE
 
 # Far more GP restarts than any real use: minutes of work unless it is interrupted.
 ENDLESS_GP = {"restarts": 5000}
+# The campaign below fits on 4 rows, where one restart costs microseconds.
+ENDLESS_SMALL_GP = {"restarts": 500000}
 
 
 def interrupt_after(seconds):
@@ -49,7 +51,7 @@ def test_ctrl_c_stops_a_long_propose_and_leaves_the_campaign_file(tmp_path):
     before = (tmp_path / "c.h5").read_bytes()
     timer, sent = interrupt_after(0.5)
     with pytest.raises(KeyboardInterrupt):
-        c.propose(batch=2, model_options=ENDLESS_GP)
+        c.propose(batch=2, model_options=ENDLESS_SMALL_GP, min_measurements=4)  # fit on the 4 history rows
     print(f"\npropose stopped {time.monotonic() - sent['at']:.3f} s after SIGINT")
     timer.join()
     assert (tmp_path / "c.h5").read_bytes() == before
