@@ -22,17 +22,17 @@ struct MatbenchArgs {
   std::string task, dataset, folds, folds_file, target, output, rescore;
   std::vector<std::string> combine;
   std::string rule = "median";
-  std::string model = "gp";
-  std::string features = "magpie+stoichiometry+valence_orbital";
-  std::string transform = "none";
+  std::string model = "auto";
+  std::string features;
+  std::string transform;
   std::string gp_options, ensemble_options, forest_options, boost_options;
   std::uint64_t seed = 0;
   int threads = 1;
   int inner_folds = 3;
   bool no_recalibrate = false;
   bool no_quantile_recalibration = false;
-  std::size_t pool = 0;
-  bool inner_refit = false;
+  int pool = -1;
+  bool inner_refit = false, no_inner_refit = false;
   std::string hurdle_gate = "model";
 };
 
@@ -161,7 +161,9 @@ void run(const MatbenchArgs& a) {
   opt.recalibrate = !a.no_recalibrate;
   opt.quantile_recalibration = !a.no_quantile_recalibration;
   opt.pool = a.pool;
-  opt.inner_refit = a.inner_refit;
+  if (a.inner_refit && a.no_inner_refit) throw InvalidArgument("--inner-refit and --no-inner-refit contradict each other");
+  if (a.inner_refit) opt.inner_refit = true;
+  if (a.no_inner_refit) opt.inner_refit = false;
   opt.hurdle_gate = a.hurdle_gate;
   opt.results_path = a.output;
   opt.dataset_label = label;
@@ -201,17 +203,18 @@ void register_bench_matbench(CLI::App& bench, Context& ctx) {
   cmd->add_option("--folds-file", args->folds_file, "The .folds.json file (explicit form)");
   cmd->add_option("--target", args->target, "Target column (default: the folds file's \"target\")");
   cmd->add_option("--model", args->model,
-                  "gp | ensemble | forest | boost, or several separated by ',' (candidates chosen per fold by inner CV) | "
-                  "auto (= gp,ensemble)")
+                  "auto (the engine `matopt train` fits: its default candidates, docs/auto.md) | gp | ensemble | "
+                  "forest | boost, or several separated by ',' (the engine's candidates, chosen per fold by inner CV)")
       ->capture_default_str();
-  cmd->add_option("--features", args->features, "Feature spec, e.g. magpie+stoichiometry+valence_orbital; several separated by ',' are candidates chosen per fold by inner CV")
-      ->capture_default_str();
+  cmd->add_option("--features", args->features,
+                  "Feature spec, e.g. magpie+stoichiometry+valence_orbital; several separated by ',' are candidates "
+                  "chosen per fold by inner CV (default: each auto candidate its own; "
+                  "magpie+stoichiometry+valence_orbital for named models)");
   cmd->add_option("--transform", args->transform,
                   "Regression target transform: none | log1p | hurdle (zero-inflated targets: P(y > 0) model + "
                   "log1p model of the y > 0 rows) | auto (chosen per fold by inner CV; hurdle is a candidate when "
-                  ">= 5 % of the training targets are 0)")
-      ->check(CLI::IsMember({"none", "log1p", "hurdle", "auto"}))
-      ->capture_default_str();
+                  ">= 5 % of the training targets are 0); default auto with --model auto, else none")
+      ->check(CLI::IsMember({"none", "log1p", "hurdle", "auto"}));
   cmd->add_option("--hurdle-gate", args->hurdle_gate,
                   "The hurdle's model of P(y > 0): model (the candidate's own model of the 0/1 label) | pool (the "
                   "average of a GP gate and a deep-ensemble classifier) | auto (both, chosen by inner CV)")
@@ -229,11 +232,14 @@ void register_bench_matbench(CLI::App& bench, Context& ctx) {
       ->capture_default_str();
   cmd->add_flag("--inner-refit", args->inner_refit,
                 "Inner CV refits every model from scratch, GP hyperparameters included (honest inner-CV scores "
-                "and residuals; K + 1 hyperparameter searches per GP candidate instead of 1)");
+                "and residuals; K + 1 hyperparameter searches per GP candidate instead of 1; the default with "
+                "--model auto)");
+  cmd->add_flag("--no-inner-refit", args->no_inner_refit,
+                "Inner CV reuses the GP hyperparameters fitted on the whole training fold (cheaper, optimistic)");
   cmd->add_option("--pool", args->pool,
                   "Also consider the equal-weight pool of the K best candidates (by inner CV) sharing the best "
-                  "one's transform; used when its inner-CV score is better. 0 = off")
-      ->capture_default_str();
+                  "one's transform; used when its inner-CV score is better. 0 = off (default 3 with --model auto, "
+                  "else 0)");
   cmd->add_flag("--no-recalibrate", args->no_recalibrate, "Do not recalibrate on inner-CV predictions (σ, the hurdle's P(y > 0) and GP classification probabilities stay raw, and no quantile recalibration; this also changes the point prediction)");
   cmd->add_flag("--no-quantile-recalibration", args->no_quantile_recalibration,
                 "Regression: recalibrate σ (and the hurdle's P(y > 0)) only, without the quantile map of the whole "

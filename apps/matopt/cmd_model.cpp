@@ -23,8 +23,8 @@ namespace matopt::cli {
 namespace {
 
 struct TrainArgs {
-  std::string data, output, model = "gp", features = "magpie", kernel, options, composition, id;
-  std::vector<std::string> targets, process;
+  std::string data, output, model = "auto", features, kernel, options, composition, id;
+  std::vector<std::string> targets, process, elements;
   bool calibrate = false, no_composition = false, no_impute = false;
   int folds = 5;
   std::uint64_t seed = 0;
@@ -34,8 +34,29 @@ struct PredictArgs {
   std::string model, input, output, id;
 };
 
-// Folds --kernel into the surrogate's JSON options (explicit JSON keys win over nothing: a clash is an error).
+nlohmann::json options_object(const std::string& text) {
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidArgument(std::string("train: --options is not valid JSON: ") + e.what());
+  }
+  if (!j.is_object()) throw InvalidArgument("train: --options must be a JSON object");
+  return j;
+}
+
+// Folds --kernel into the surrogate's JSON options (explicit JSON keys win over nothing: a clash is an
+// error), and for the auto engine --features into its "features" (every default candidate reads them).
 std::string merged_options(const TrainArgs& a) {
+  if (a.model == "auto") {
+    if (!a.kernel.empty()) throw InvalidArgument("train: --kernel applies to --model gp only");
+    if (a.features.empty()) return a.options;
+    nlohmann::json j = options_object(a.options);
+    if (j.contains("features")) throw InvalidArgument("train: give the features either with --features or in --options");
+    j["features"] = a.features;
+    return j.dump();
+  }
   if (a.kernel.empty()) return a.options;
   if (a.model != "gp") throw InvalidArgument("train: --kernel applies to --model gp only");
   (void)kernel_from_string(a.kernel);  // validates, listing the valid names
@@ -60,8 +81,9 @@ void run_train(const TrainArgs& a) {
   ModelOptions o;
   o.model = a.model;
   o.surrogate_options = merged_options(a);
-  o.features.features = a.features;
+  if (!a.features.empty()) o.features.features = a.features;
   o.features.impute_missing = !a.no_impute;
+  o.features.elements = a.elements;
   o.calibrate = a.calibrate;
   o.calibration_folds = a.folds;
   o.seed = a.seed;
@@ -87,22 +109,16 @@ void run_predict(const PredictArgs& a) {
   io.process = m.process_columns();
   if (!a.id.empty()) io.id = a.id;
   const Dataset data = read_dataset(a.input, io);
-  const std::vector<Prediction> preds = m.predict(data);
+  const PredictionTable table = prediction_table(m, data);
 
   std::vector<std::string> header{"id"};
-  for (const auto& t : m.targets())
-    for (const char* s : {"_mean", "_std", "_epistemic_std", "_aleatoric_std"}) header.push_back(t.name + s);
+  header.insert(header.end(), table.columns.begin(), table.columns.end());
   std::vector<std::vector<std::string>> rows(data.rows());
   for (std::size_t r = 0; r < data.rows(); ++r) {
     auto& row = rows[r];
     row.push_back(data.ids[r]);
-    for (const Prediction& p : preds) {
-      const auto i = static_cast<Eigen::Index>(r);
-      row.push_back(format_double(p.mean[i]));
-      row.push_back(format_double(std::sqrt(std::max(0.0, p.variance[i]))));
-      row.push_back(format_double(std::sqrt(std::max(0.0, p.epistemic_variance[i]))));
-      row.push_back(format_double(std::sqrt(std::max(0.0, p.aleatoric_variance[i]))));
-    }
+    for (Eigen::Index c = 0; c < table.values.cols(); ++c)
+      row.push_back(format_double(table.values(static_cast<Eigen::Index>(r), c)));
   }
   write_csv(a.output, header, rows);
   log_info("predict: wrote " + std::to_string(rows.size()) + " rows to " + a.output);
@@ -116,8 +132,18 @@ void register_model_commands(CLI::App& app, Context& ctx) {
   CLI::App* train = app.add_subcommand("train", "Train surrogate models (one per target) and save them with the feature pipeline");
   train->add_option("DATA", targs->data, "Training data (.csv or .h5)")->required();
   train->add_option("--target", targs->targets, "Target column (repeat for several)")->required();
-  train->add_option("--model", targs->model, "Surrogate: gp, ensemble, forest or boost")->check(CLI::IsMember({"gp", "ensemble", "forest", "boost"}));
-  train->add_option("--features", targs->features, "Composition featurizers joined by '+', or none");
+  train->add_option("--model", targs->model,
+                    "auto (the engine: candidates chosen by inner cross-validation, recalibrated, with conformal "
+                    "intervals; docs/auto.md), gp, ensemble, forest or boost")
+      ->check(CLI::IsMember({"auto", "gp", "ensemble", "forest", "boost"}))
+      ->capture_default_str();
+  train->add_option("--features", targs->features,
+                    "Composition featurizers joined by '+', or none (default: magpie; with --model auto each "
+                    "candidate its own feature set)");
+  train->add_option("--elements", targs->elements,
+                    "Element columns of the `fractions` featurizer, e.g. --elements Fe,Ni,Cr (default: the "
+                    "training rows' elements)")
+      ->delimiter(',');
   train->add_option("--kernel", targs->kernel, "GP kernel: matern52, matern32, matern12 or rbf");
   train->add_option("--options", targs->options, "Surrogate options as JSON (see docs/models.md)");
   train->add_option("--seed", targs->seed, "Random seed");

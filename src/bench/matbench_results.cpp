@@ -39,7 +39,7 @@ const std::vector<MetricLabel>& regression_labels() {
   static const std::vector<MetricLabel> v = {
       {"mae", "MAE", 4},         {"rmse", "RMSE", 4},        {"r2", "R2", 4},
       {"nll", "NLL", 4},         {"miscalibration_area", "miscal.area", 3},
-      {"coverage68", "cov68", 3}, {"coverage95", "cov95", 3}};
+      {"coverage68", "cov68", 3}, {"coverage95", "cov95", 3}, {"conformal_coverage", "conformal.cov", 3}};
   return v;
 }
 const std::vector<MetricLabel>& classification_labels() {
@@ -105,6 +105,9 @@ void write_matbench_results(const MatbenchRun& run, const std::filesystem::path&
     // Platt (1, 0) is not "no scaling", so the key is there only when scaling was applied.
     if (has_gate && (f.gate_calibration_a != 1.0 || f.gate_calibration_b != 0.0))
       jf["gate_calibration"] = Json{{"a", num(f.gate_calibration_a)}, {"b", num(f.gate_calibration_b)}};
+    if (run.type == MatbenchTaskType::Classification && f.threshold != 0.5) jf["threshold"] = num(f.threshold);
+    if (!std::isnan(f.conformal_q))
+      jf["conformal"] = Json{{"q", num(f.conformal_q)}, {"coverage", num(f.conformal_coverage)}};
     if (f.quantile_calibration.fitted()) {
       Json knots = Json::array();
       for (double k : f.quantile_calibration.knots) knots.push_back(num(k));
@@ -194,6 +197,11 @@ MatbenchRun read_matbench_results(const std::filesystem::path& path) {
       for (const auto& [k, v] : jf.at("inner_cv").items()) f.inner_cv[k] = to_num(v);
       f.calibration_a = to_num(jf.at("calibration").at("a"));
       f.calibration_b = to_num(jf.at("calibration").at("b"));
+      if (jf.contains("threshold")) f.threshold = to_num(jf.at("threshold"));
+      if (jf.contains("conformal")) {
+        f.conformal_q = to_num(jf.at("conformal").at("q"));
+        f.conformal_coverage = to_num(jf.at("conformal").at("coverage"));
+      }
       const Json& pred = jf.at("predictions");
       const auto n = static_cast<Eigen::Index>(pred.size());
       f.y_true.resize(n);

@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 
 #include "matopt/core/archive.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
+#include "matopt/models/auto_model.hpp"
 #include "matopt/models/deep_ensemble.hpp"
 #include "matopt/models/gaussian_process.hpp"
 
@@ -25,6 +27,11 @@ constexpr std::int64_t kVersion = 1;
 
 std::unique_ptr<Surrogate> new_surrogate(const ModelOptions& o, bool classification, std::uint64_t seed) {
   if (o.model == "ensemble" && classification) return make_deep_ensemble(o.surrogate_options, seed, true);
+  if (o.model == "auto") {
+    AutoOptions a = AutoOptions::from_json(o.surrogate_options);
+    a.classification = classification;
+    return std::make_unique<AutoModel>(std::move(a), seed);
+  }
   return make_surrogate(o.model, o.surrogate_options, seed);
 }
 
@@ -42,6 +49,68 @@ std::unique_ptr<Surrogate> fold_surrogate(const Surrogate& fitted, const ModelOp
     return std::make_unique<GaussianProcess>(g, seed);
   }
   return new_surrogate(o, classification, seed);
+}
+
+// The featurizer names of a '+'-joined spec, in order ("" and "none": none).
+std::vector<std::string> spec_parts(const std::string& spec) {
+  std::vector<std::string> parts;
+  if (spec.empty() || spec == "none") return parts;
+  for (std::size_t pos = 0; pos <= spec.size();) {
+    std::size_t end = spec.find('+', pos);
+    if (end == std::string::npos) end = spec.size();
+    std::string part = spec.substr(pos, end - pos);
+    while (!part.empty() && part.front() == ' ') part.erase(part.begin());
+    while (!part.empty() && part.back() == ' ') part.pop_back();
+    parts.push_back(part);
+    pos = end + 1;
+  }
+  return parts;
+}
+
+// The auto engine's candidates of every target read their own feature sets: one pipeline holds the
+// union of them (featurizers in order of first use), and each spec maps to its blocks of columns
+// plus the process columns.
+struct FeaturePlan {
+  std::string union_spec;
+  std::vector<std::string> specs;  // distinct candidate specs
+};
+
+FeaturePlan plan_features(const std::vector<std::vector<AutoCandidate>>& per_target) {
+  FeaturePlan plan;
+  std::vector<std::string> names;
+  for (const auto& cands : per_target)
+    for (const auto& c : cands) {
+      if (c.features.empty()) continue;
+      if (std::find(plan.specs.begin(), plan.specs.end(), c.features) == plan.specs.end()) plan.specs.push_back(c.features);
+      for (const auto& part : spec_parts(c.features))
+        if (std::find(names.begin(), names.end(), part) == names.end()) names.push_back(part);
+    }
+  for (const auto& n : names) plan.union_spec += (plan.union_spec.empty() ? "" : "+") + n;
+  return plan;
+}
+
+std::map<std::string, std::vector<Index>> resolve_columns(const FeaturePlan& plan, const PipelineOptions& base,
+                                                          const Dataset& data, const Pipeline& fitted) {
+  std::map<std::string, std::pair<Index, Index>> block;  // featurizer -> (first column, count)
+  Index offset = 0;
+  for (const auto& part : spec_parts(plan.union_spec)) {
+    PipelineOptions one = base;
+    one.features = part;
+    one.use_process = false;
+    Pipeline p(one);
+    p.fit(data);
+    const auto size = static_cast<Index>(p.size());
+    block[part] = {offset, size};
+    offset += size;
+  }
+  std::map<std::string, std::vector<Index>> columns;
+  for (const auto& spec : plan.specs) {
+    std::vector<Index>& cols = columns[spec];
+    for (const auto& part : spec_parts(spec))
+      for (Index c = 0; c < block[part].second; ++c) cols.push_back(block[part].first + c);
+    for (Index c = offset; c < static_cast<Index>(fitted.size()); ++c) cols.push_back(c);  // process columns
+  }
+  return columns;
 }
 
 MatrixXd take_rows(const MatrixXd& X, const std::vector<Index>& rows) {
@@ -86,8 +155,9 @@ const Surrogate& Model::surrogate(std::size_t t) const {
 
 Model Model::train(const Dataset& data, const std::vector<std::string>& targets, const ModelOptions& options) {
   if (targets.empty()) throw InvalidArgument("train: no target given (use --target COLUMN)");
-  if (options.model != "gp" && options.model != "ensemble" && options.model != "forest" && options.model != "boost")
-    throw InvalidArgument("train: unknown model '" + options.model + "' (valid: gp, ensemble, forest, boost)");
+  if (options.model != "auto" && options.model != "gp" && options.model != "ensemble" && options.model != "forest" &&
+      options.model != "boost")
+    throw InvalidArgument("train: unknown model '" + options.model + "' (valid: auto, gp, ensemble, forest, boost)");
   if (options.calibrate && options.calibration_folds < 2)
     throw InvalidArgument("train: calibration_folds must be >= 2");
   if (data.rows() == 0) throw DataError("train: the dataset has no rows");
@@ -99,8 +169,28 @@ Model Model::train(const Dataset& data, const std::vector<std::string>& targets,
   Model m;
   Impl& im = *m.impl_;
   im.options = options;
-  im.pipeline = Pipeline(options.features);
+  const bool is_auto = options.model == "auto";
+  FeaturePlan plan;
+  if (is_auto) {
+    // Each target's candidate list depends on its row count and type; the pipeline serves them all.
+    const AutoOptions base = AutoOptions::from_json(options.surrogate_options);
+    std::vector<std::vector<AutoCandidate>> per_target;
+    for (const auto& t : targets) {
+      const Column& col = data.target(t);
+      AutoOptions a = base;
+      a.classification = col.type == ColumnType::Boolean;
+      const auto rows = static_cast<std::size_t>(
+          std::count_if(col.values.begin(), col.values.end(), [](double v) { return std::isfinite(v); }));
+      per_target.push_back(effective_candidates(a, rows, /*feature_aware=*/true));
+    }
+    plan = plan_features(per_target);
+  }
+  PipelineOptions popt = options.features;
+  if (is_auto && !plan.union_spec.empty()) popt.features = plan.union_spec;
+  im.pipeline = Pipeline(popt);
   const MatrixXd X = im.pipeline.fit_transform(data);
+  const std::map<std::string, std::vector<Index>> feature_columns =
+      is_auto ? resolve_columns(plan, popt, data, im.pipeline) : std::map<std::string, std::vector<Index>>{};
   const std::vector<std::string> labels = im.pipeline.labels();
   im.composition_column = data.composition_column;
   if (options.features.use_process)
@@ -134,12 +224,18 @@ Model Model::train(const Dataset& data, const std::vector<std::string>& targets,
 
     const std::uint64_t seed_t = derive_seed(options.seed, ti);
     auto sur = new_surrogate(options, info.classification, seed_t);
+    if (auto* a = dynamic_cast<AutoModel*>(sur.get())) a->set_feature_columns(feature_columns);
     sur->fit(Xt, yt);
+    if (const auto* a = dynamic_cast<const AutoModel*>(sur.get()))
+      log_info("target '" + info.name + "': auto chose " + a->report().chosen);
     if (const auto* gp = dynamic_cast<const GaussianProcess*>(sur.get()))
       log_info("target '" + info.name + "': " + gp->describe());
     progress.update(++step, info.name);
 
-    if (folds > 0 && info.classification) {
+    if (folds > 0 && is_auto) {
+      log_info("train: the auto model recalibrates on its own inner cross-validation; --calibrate is not needed");
+      step += static_cast<std::size_t>(folds);
+    } else if (folds > 0 && info.classification) {
       log_info("train: target '" + info.name + "' is boolean; std recalibration is skipped");
       step += static_cast<std::size_t>(folds);
     } else if (folds > 0 && static_cast<Index>(rows.size()) < 2 * folds) {

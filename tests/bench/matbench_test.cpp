@@ -496,106 +496,27 @@ TEST_CASE("GP classification probabilities are Platt-scaled on inner-CV predicti
   REQUIRE(std::isfinite(f.metrics.at("log_loss")));
 }
 
-TEST_CASE("hurdle mixture: median and standard deviation derived by hand", "[matbench]") {
-  using matopt::matbench_internal::hurdle_median_and_std;
-  const double m = std::log(3.0), s = 0.5;  // log(1 + y) ~ N(log 3, 0.25) for y > 0: median of y is 2
-  // y = 0 at least as likely as not: the median is 0
-  CHECK(hurdle_median_and_std(0.3, m, s).first == 0.0);
-  CHECK(hurdle_median_and_std(0.5, m, s).first == 0.0);
-  // p = 1: the log-normal part alone, median expm1(m) = 2;
-  // E[y] = 3·e^(1/8) - 1, E[y²] = 9·e^(1/2) - 6·e^(1/8) + 1, sd = 1.8117016
-  CHECK(hurdle_median_and_std(1.0, m, s).first == Approx(2.0).epsilon(1e-12));
-  CHECK(hurdle_median_and_std(1.0, m, s).second == Approx(1.8117016).epsilon(1e-6));
-  // p = 0.75: Φ((log(1 + t) - m)/s) = 0.25/0.75 = 1/3, Φ⁻¹(1/3) = -0.4307273, t = 3·e^(-0.2153637) - 1
-  // = 1.4187446; mean 0.75·E[y], E[y²] as above: sd = 1.8818071
-  const auto [median, sd] = hurdle_median_and_std(0.75, m, s);
-  CHECK(median == Approx(1.4187446).epsilon(1e-6));
-  CHECK(sd == Approx(1.8818071).epsilon(1e-6));
-  // all mass at 0
-  CHECK(hurdle_median_and_std(0.0, m, s).second == 0.0);
-  // A deep ensemble extrapolating far outside its training rows predicted log(1 + y) ~ N(1.4e4, 2.3e4²)
-  // for metals: with P(y > 0) = 0 that is the point mass alone; with a little mass left the σ is +inf,
-  // never NaN (the runner then caps it so that σ² stays finite).
-  CHECK(hurdle_median_and_std(0.0, 1.4e4, 2.3e4) == std::pair<double, double>(0.0, 0.0));
-  const auto far = hurdle_median_and_std(2.6e-4, 1.4e4, 2.3e4);
-  CHECK(far.first == 0.0);
-  CHECK(std::isinf(far.second));
-  // e^(2m + s²) underflows while e^(s²) overflows (m = −1000, s = 30): X ≈ −1 with a negligible
-  // variance, so σ ≈ √(p(1 − p)) = ½, not 0·∞.
-  CHECK(hurdle_median_and_std(0.5, -1000.0, 30.0).second == Approx(0.5).epsilon(1e-12));
-  // p = 1 with an overflowing E[X]: +inf, not (1 − p)·∞.
-  CHECK(std::isinf(hurdle_median_and_std(1.0, 800.0, 1.0).second));
-}
 
-TEST_CASE("PIT intervals of the hurdle and log1p distributions, derived by hand", "[matbench]") {
-  using matopt::matbench_internal::pit_intervals;
-  const double phi1 = 0.8413447460685429;  // Φ(1)
-  const Eigen::VectorXd y = Eigen::Vector3d(0.0, std::exp(1.0) - 1.0, std::exp(-1.0) - 1.0 + 1e-300);
-  const Eigen::VectorXd loc = Eigen::Vector3d::Zero(), scale = Eigen::Vector3d::Ones();
-  // log1p alone: Φ(log1p(y)) at 0, +1 (and y < 0 is below the atom-free support's median).
-  // A target of 0 sits on the atom that max(0, y) puts at 0: [0, Φ(0)].
-  auto [lo, hi] = pit_intervals(y.head(2), Eigen::VectorXd(), loc.head(2), scale.head(2), true);
-  CHECK(lo[0] == 0.0);
-  CHECK(hi[0] == Approx(0.5).epsilon(1e-15));
-  CHECK(hi[1] == Approx(phi1).epsilon(1e-14));
-  CHECK(lo[1] == hi[1]);
-  // Hurdle with P(y > 0) = 0.6: a target of 0 sits on the atom, [0, 0.4 + 0.6·Φ(0)] = [0, 0.7] (the
-  // Gaussian part's mass below 0 counts at 0); a positive target is continuous: 0.4 + 0.6·Φ(1).
-  const Eigen::VectorXd p = Eigen::Vector2d(0.6, 0.6);
-  std::tie(lo, hi) = pit_intervals(y.head(2), p, loc.head(2), scale.head(2), true);
-  CHECK(lo[0] == 0.0);
-  CHECK(hi[0] == Approx(0.7).epsilon(1e-15));
-  CHECK(lo[1] == Approx(0.4 + 0.6 * phi1).epsilon(1e-14));
-  CHECK(hi[1] == lo[1]);
-  // Identity space, Gaussian: Φ((y − loc)/scale).
-  std::tie(lo, hi) = pit_intervals(Eigen::Vector2d(3.0, -1.0), Eigen::VectorXd(), Eigen::Vector2d(1.0, 0.0),
-                                   Eigen::Vector2d(2.0, 1.0), false);
-  CHECK(lo[0] == Approx(phi1).epsilon(1e-14));
-  CHECK(hi[1] == Approx(1.0 - phi1).epsilon(1e-14));
-  // The atom's upper end is 1 − p when the Gaussian part lies well above 0: [0, 0.4] for p = 0.6.
-  std::tie(lo, hi) = pit_intervals(Eigen::VectorXd::Zero(1), Eigen::VectorXd::Constant(1, 0.6),
-                                   Eigen::VectorXd::Constant(1, 3.0), Eigen::VectorXd::Constant(1, 0.1), true);
-  CHECK(lo[0] == 0.0);
-  CHECK(hi[0] == Approx(0.4).epsilon(1e-12));
-  CHECK_THROWS_AS(pit_intervals(y, p, loc, scale, true), InvalidArgument);  // 3 rows, 2 probabilities
-  CHECK_THROWS_AS(pit_intervals(y.head(1), Eigen::VectorXd(), loc.head(1), Eigen::VectorXd::Zero(1), true),
-                  InvalidArgument);
-
-  // The distribution scores of a Gaussian without a point mass are the Gaussian scores.
-  const Eigen::VectorXd yy = Eigen::Vector4d(1, 2, 3, 4), m = Eigen::Vector4d(1.5, 2, 2, 5), sd = Eigen::Vector4d(1, 1, 2, 0.5);
-  const RegressionScores g = score_matbench_regression(yy, m, sd);
-  const RegressionScores d = score_matbench_regression(yy, m, sd, Eigen::VectorXd(), m, sd, false);
-  CHECK(d.miscalibration_area == Approx(g.miscalibration_area).epsilon(1e-12));
-  CHECK(d.coverage68 == Approx(g.coverage68).epsilon(1e-12));
-  CHECK(d.nll == g.nll);
-  // A hurdle whose metals are exactly 0 with P(y > 0) = ½: each sits on [0, ½], exactly calibrated, while
-  // the Gaussian summary (median 0, small σ) puts every one of them inside every interval.
-  const Eigen::VectorXd zeros = Eigen::VectorXd::Zero(4), half = Eigen::VectorXd::Constant(4, 0.5);
-  const Eigen::VectorXd small = Eigen::VectorXd::Constant(4, 0.1), far = Eigen::VectorXd::Constant(4, 3.0);
-  CHECK(score_matbench_regression(zeros, zeros, small, half, far, small, true).miscalibration_area ==
-        Approx(0.0).margin(1e-12));
-  CHECK(score_matbench_regression(zeros, zeros, small).miscalibration_area == Approx(0.5).epsilon(1e-12));
-}
 
 TEST_CASE("quantiles of the predictive distributions and recalibrated scores, derived by hand", "[matbench]") {
-  using matopt::matbench_internal::distribution_quantile;
+  using matopt::distribution::quantile;
   const double phi1 = 0.8413447460685429;  // Φ(1)
-  CHECK(distribution_quantile(1.0, 1.0, 2.0, false, phi1) == Approx(3.0).epsilon(1e-12));
-  CHECK(distribution_quantile(1.0, 1.0, 2.0, false, 0.5) == Approx(1.0).epsilon(1e-12));
+  CHECK(quantile(1.0, 1.0, 2.0, false, phi1) == Approx(3.0).epsilon(1e-12));
+  CHECK(quantile(1.0, 1.0, 2.0, false, 0.5) == Approx(1.0).epsilon(1e-12));
   // log1p alone: e^1 − 1 at Φ(1); below the median the quantile of max(0, y) is 0
-  CHECK(distribution_quantile(1.0, 0.0, 1.0, true, phi1) == Approx(std::exp(1.0) - 1.0).epsilon(1e-12));
-  CHECK(distribution_quantile(1.0, 0.0, 1.0, true, 0.3) == 0.0);
+  CHECK(quantile(1.0, 0.0, 1.0, true, phi1) == Approx(std::exp(1.0) - 1.0).epsilon(1e-12));
+  CHECK(quantile(1.0, 0.0, 1.0, true, 0.3) == 0.0);
   // hurdle, P(y > 0) = 0.75, log(1 + y) ~ N(log 3, 0.25): the median is the hurdle median (1.4187446, see
   // above); every quantile up to 1 − p = 0.25 is the point mass
   const double m = std::log(3.0), sd = 0.5;
-  CHECK(distribution_quantile(0.75, m, sd, true, 0.5) ==
-        Approx(matopt::matbench_internal::hurdle_median_and_std(0.75, m, sd).first).epsilon(1e-12));
-  CHECK(distribution_quantile(0.75, m, sd, true, 0.25) == 0.0);
-  CHECK(distribution_quantile(0.75, m, sd, true, 0.25 + 0.75 * phi1) == Approx(3.0 * std::exp(0.5) - 1.0).epsilon(1e-12));
+  CHECK(quantile(0.75, m, sd, true, 0.5) ==
+        Approx(matopt::distribution::hurdle_median_and_std(0.75, m, sd).first).epsilon(1e-12));
+  CHECK(quantile(0.75, m, sd, true, 0.25) == 0.0);
+  CHECK(quantile(0.75, m, sd, true, 0.25 + 0.75 * phi1) == Approx(3.0 * std::exp(0.5) - 1.0).epsilon(1e-12));
 
   // Standard deviation after R. The identity map keeps F's own σ: scale for the Gaussian, the exact
   // mixture σ for the hurdle (its log-normal part far above 0, where clipping at 0 does not matter).
-  using matopt::matbench_internal::recalibrated_std;
+  using matopt::distribution::recalibrated_std;
   auto z_cells = [](std::size_t cells) {
     std::vector<double> z(cells + 1);
     for (std::size_t k = 0; k <= cells; ++k) z[k] = normal_quantile(static_cast<double>(k) / static_cast<double>(cells));
@@ -607,9 +528,9 @@ TEST_CASE("quantiles of the predictive distributions and recalibrated scores, de
   CHECK(recalibrated_std(1.0, 5.0, 2.0, false, id, z_cells(200)) == Approx(2.0).epsilon(1e-9));
   const double m30 = std::log(30.0);
   CHECK(recalibrated_std(0.75, m30, 0.3, true, id, z_cells(200)) ==
-        Approx(matopt::matbench_internal::hurdle_median_and_std(0.75, m30, 0.3).second).epsilon(1e-9));
+        Approx(matopt::distribution::hurdle_median_and_std(0.75, m30, 0.3).second).epsilon(1e-9));
   CHECK(recalibrated_std(1.0, m30, 0.3, true, id, z_cells(200)) ==
-        Approx(matopt::matbench_internal::hurdle_median_and_std(1.0, m30, 0.3).second).epsilon(1e-9));
+        Approx(matopt::distribution::hurdle_median_and_std(1.0, m30, 0.3).second).epsilon(1e-9));
   CHECK(recalibrated_std(0.0, m30, 0.3, true, id, z_cells(200)) == 0.0);
   // R with knots (0, ¼, 1) weights F's lower half by ½ and its upper half by 3/2: E'[z] = φ(0),
   // E'[z²] = 1, so σ' = scale·√(1 − φ(0)²) = 2·√(1 − 1/(2π)) = 1.8339521.
@@ -626,11 +547,11 @@ TEST_CASE("quantiles of the predictive distributions and recalibrated scores, de
   // The continuous part's top cell reaches z = +∞ even where 1 − (1 − p) != p in floating point: a wide
   // log-normal (scale 4, whose second moment lives near z = 8) keeps its exact σ.
   CHECK(recalibrated_std(0.0114, 30.0, 4.0, true, id, z_cells(200)) ==
-        Approx(matopt::matbench_internal::hurdle_median_and_std(0.0114, 30.0, 4.0).second).epsilon(1e-8));
+        Approx(matopt::distribution::hurdle_median_and_std(0.0114, 30.0, 4.0).second).epsilon(1e-8));
   // Overflowing moments are +inf (never 0 or NaN), which summarize_distribution caps at 1e150.
   CHECK(std::isinf(recalibrated_std(1.0, 360.0, 1.0, true, quarter, z_cells(2))));
   Eigen::VectorXd mean_out, std_out;
-  matopt::matbench_internal::summarize_distribution(Eigen::VectorXd(), Eigen::VectorXd::Constant(1, 360.0),
+  matopt::distribution::summarize(Eigen::VectorXd(), Eigen::VectorXd::Constant(1, 360.0),
                                                     Eigen::VectorXd::Ones(1), true, quarter, mean_out, std_out);
   CHECK(std_out[0] == 1e150);
 
@@ -690,7 +611,7 @@ TEST_CASE("hurdle transform for zero-inflated targets: exact zeros, chosen by in
   REQUIRE(f.quantile_calibration.fitted());
   const double v50 = f.quantile_calibration.inverse(0.5);
   for (Eigen::Index i = 0; i < f.mean.size(); ++i)
-    CHECK(f.mean[i] == matopt::matbench_internal::distribution_quantile(f.p_positive[i], f.loc[i], f.scale[i], true, v50));
+    CHECK(f.mean[i] == matopt::distribution::quantile(f.p_positive[i], f.loc[i], f.scale[i], true, v50));
   // Without it: the same distribution, the plain hurdle median.
   MatbenchOptions sigma_only = opt;
   sigma_only.quantile_recalibration = false;
@@ -700,7 +621,7 @@ TEST_CASE("hurdle transform for zero-inflated targets: exact zeros, chosen by in
   CHECK(q.loc == f.loc);
   CHECK(q.p_positive == f.p_positive);
   for (Eigen::Index i = 0; i < q.mean.size(); ++i)
-    CHECK(q.mean[i] == matopt::matbench_internal::hurdle_median_and_std(q.p_positive[i], q.loc[i], q.scale[i]).first);
+    CHECK(q.mean[i] == matopt::distribution::hurdle_median_and_std(q.p_positive[i], q.loc[i], q.scale[i]).first);
   // Without recalibration: raw scale and P(y > 0).
   MatbenchOptions raw = opt;
   raw.recalibrate = false;
@@ -735,27 +656,6 @@ TEST_CASE("hurdle transform for zero-inflated targets: exact zeros, chosen by in
   REQUIRE_THROWS_MSG(run_matbench(shifted, "y", folds, opt), DataError, Contains("needs targets >= 0"));
 }
 
-TEST_CASE("pooled Gaussian predictions are moment-matched, derived by hand", "[matbench]") {
-  using matopt::matbench_internal::pool_gaussians;
-  // Row 0: N(1, 1) and N(3, 1): mean 2, variance 1 + ((1 − 2)² + (3 − 2)²)/2 = 2.
-  // Row 1: N(0, 4) and N(0, 0): mean 0, variance (4 + 0)/2 = 2.
-  const Eigen::VectorXd l1 = Eigen::Vector2d(1.0, 0.0), l2 = Eigen::Vector2d(3.0, 0.0);
-  const Eigen::VectorXd s1 = Eigen::Vector2d(1.0, 2.0), s2 = Eigen::Vector2d(1.0, 0.0);
-  Eigen::VectorXd loc, scale;
-  pool_gaussians({&l1, &l2}, {&s1, &s2}, loc, scale);
-  REQUIRE(loc[0] == Approx(2.0));
-  REQUIRE(loc[1] == 0.0);
-  REQUIRE(scale[0] == Approx(std::sqrt(2.0)));
-  REQUIRE(scale[1] == Approx(std::sqrt(2.0)));
-  // One member is itself.
-  pool_gaussians({&l1}, {&s1}, loc, scale);
-  REQUIRE(loc == l1);
-  REQUIRE(scale == s1);
-  const Eigen::VectorXd short_loc = Eigen::VectorXd::Zero(1);
-  REQUIRE_THROWS_MSG(pool_gaussians({&l1, &short_loc}, {&s1, &s2}, loc, scale), InvalidArgument,
-                     Contains("member 1 predicts 1 rows, not 2"));
-  REQUIRE_THROWS_MSG(pool_gaussians({&l1}, {}, loc, scale), InvalidArgument, Contains("as many scales"));
-}
 
 TEST_CASE("a pool of candidates is judged by inner CV and predicts the members' moment-matched mixture", "[matbench]") {
   // A noisy target, so that two GPs on different features err differently.
@@ -1159,4 +1059,54 @@ TEST_CASE("separate runs combined row by row: median, mean and the Gaussian abou
   const MatbenchRun cls = combine_matbench_runs({a, b, c}, {"a", "b", "c"}, "median");
   CHECK(cls.folds[0].mean.isApprox(Eigen::Vector3d(0.7, 0.3, 0.7)));
   CHECK(cls.folds[0].metrics.at("accuracy") == 1.0);
+}
+
+TEST_CASE("PIT intervals of the hurdle and log1p distributions, derived by hand", "[matbench]") {
+  using matopt::distribution::pit_intervals;
+  const double phi1 = 0.8413447460685429;  // Φ(1)
+  const Eigen::VectorXd y = Eigen::Vector3d(0.0, std::exp(1.0) - 1.0, std::exp(-1.0) - 1.0 + 1e-300);
+  const Eigen::VectorXd loc = Eigen::Vector3d::Zero(), scale = Eigen::Vector3d::Ones();
+  // log1p alone: Φ(log1p(y)) at 0, +1 (and y < 0 is below the atom-free support's median).
+  // A target of 0 sits on the atom that max(0, y) puts at 0: [0, Φ(0)].
+  auto [lo, hi] = pit_intervals(y.head(2), Eigen::VectorXd(), loc.head(2), scale.head(2), true);
+  CHECK(lo[0] == 0.0);
+  CHECK(hi[0] == Approx(0.5).epsilon(1e-15));
+  CHECK(hi[1] == Approx(phi1).epsilon(1e-14));
+  CHECK(lo[1] == hi[1]);
+  // Hurdle with P(y > 0) = 0.6: a target of 0 sits on the atom, [0, 0.4 + 0.6·Φ(0)] = [0, 0.7] (the
+  // Gaussian part's mass below 0 counts at 0); a positive target is continuous: 0.4 + 0.6·Φ(1).
+  const Eigen::VectorXd p = Eigen::Vector2d(0.6, 0.6);
+  std::tie(lo, hi) = pit_intervals(y.head(2), p, loc.head(2), scale.head(2), true);
+  CHECK(lo[0] == 0.0);
+  CHECK(hi[0] == Approx(0.7).epsilon(1e-15));
+  CHECK(lo[1] == Approx(0.4 + 0.6 * phi1).epsilon(1e-14));
+  CHECK(hi[1] == lo[1]);
+  // Identity space, Gaussian: Φ((y − loc)/scale).
+  std::tie(lo, hi) = pit_intervals(Eigen::Vector2d(3.0, -1.0), Eigen::VectorXd(), Eigen::Vector2d(1.0, 0.0),
+                                   Eigen::Vector2d(2.0, 1.0), false);
+  CHECK(lo[0] == Approx(phi1).epsilon(1e-14));
+  CHECK(hi[1] == Approx(1.0 - phi1).epsilon(1e-14));
+  // The atom's upper end is 1 − p when the Gaussian part lies well above 0: [0, 0.4] for p = 0.6.
+  std::tie(lo, hi) = pit_intervals(Eigen::VectorXd::Zero(1), Eigen::VectorXd::Constant(1, 0.6),
+                                   Eigen::VectorXd::Constant(1, 3.0), Eigen::VectorXd::Constant(1, 0.1), true);
+  CHECK(lo[0] == 0.0);
+  CHECK(hi[0] == Approx(0.4).epsilon(1e-12));
+  CHECK_THROWS_AS(pit_intervals(y, p, loc, scale, true), InvalidArgument);  // 3 rows, 2 probabilities
+  CHECK_THROWS_AS(pit_intervals(y.head(1), Eigen::VectorXd(), loc.head(1), Eigen::VectorXd::Zero(1), true),
+                  InvalidArgument);
+
+  // The distribution scores of a Gaussian without a point mass are the Gaussian scores.
+  const Eigen::VectorXd yy = Eigen::Vector4d(1, 2, 3, 4), m = Eigen::Vector4d(1.5, 2, 2, 5), sd = Eigen::Vector4d(1, 1, 2, 0.5);
+  const RegressionScores g = score_matbench_regression(yy, m, sd);
+  const RegressionScores d = score_matbench_regression(yy, m, sd, Eigen::VectorXd(), m, sd, false);
+  CHECK(d.miscalibration_area == Approx(g.miscalibration_area).epsilon(1e-12));
+  CHECK(d.coverage68 == Approx(g.coverage68).epsilon(1e-12));
+  CHECK(d.nll == g.nll);
+  // A hurdle whose metals are exactly 0 with P(y > 0) = ½: each sits on [0, ½], exactly calibrated, while
+  // the Gaussian summary (median 0, small σ) puts every one of them inside every interval.
+  const Eigen::VectorXd zeros = Eigen::VectorXd::Zero(4), half = Eigen::VectorXd::Constant(4, 0.5);
+  const Eigen::VectorXd small = Eigen::VectorXd::Constant(4, 0.1), far = Eigen::VectorXd::Constant(4, 3.0);
+  CHECK(score_matbench_regression(zeros, zeros, small, half, far, small, true).miscalibration_area ==
+        Approx(0.0).margin(1e-12));
+  CHECK(score_matbench_regression(zeros, zeros, small).miscalibration_area == Approx(0.5).epsilon(1e-12));
 }

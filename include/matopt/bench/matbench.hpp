@@ -20,7 +20,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -111,24 +113,28 @@ struct ClassificationScores {
   double log_loss = 0;  ///< mean Bernoulli negative log-likelihood, probabilities clipped to [1e-15, 1-1e-15]
 };
 
-/// @brief Scores of probabilities `p` against 0/1 labels `y` (threshold 0.5 for the hard labels).
-ClassificationScores score_matbench_classification(const Eigen::VectorXd& y, const Eigen::VectorXd& p);
+/// @brief Scores of probabilities `p` against 0/1 labels `y`; the hard labels (accuracy, balanced
+/// accuracy, Matbench's thresholded ROC-AUC) are 1{p >= threshold}.
+ClassificationScores score_matbench_classification(const Eigen::VectorXd& y, const Eigen::VectorXd& p,
+                                                   double threshold = 0.5);
 
 /// @brief How to run a benchmark.
 struct MatbenchOptions {
-  /// "gp", "ensemble", "forest", "boost", a comma-separated list of them (candidates chosen per fold
-  /// by inner CV), or "auto" (= "gp,ensemble", the ensemble only where the libtorch plugin is available).
-  std::string model = "gp";
+  /// "auto" (the auto engine with its default candidates: what `matopt train` fits), or "gp",
+  /// "ensemble", "forest", "boost" or a comma-separated list of them (the engine's candidates, chosen
+  /// per fold by inner CV).
+  std::string model = "auto";
   /// Pipeline feature spec; several specs separated by ',' are candidates chosen per fold by inner CV.
-  std::string features = "magpie+stoichiometry+valence_orbital";
+  /// "" = the engine's per-candidate feature sets ("auto") or magpie+stoichiometry+valence_orbital.
+  std::string features;
   std::string gp_options;        ///< JSON passed to make_surrogate("gp", ...)
   std::string ensemble_options;  ///< JSON passed to make_deep_ensemble(...)
   std::string forest_options;    ///< JSON passed to make_surrogate("forest", ...) (ForestOptions keys)
   std::string boost_options;     ///< JSON passed to make_surrogate("boost", ...) (BoostOptions keys)
   /// Target transform for regression: "none", "log1p" (targets must be >= 0; the model predicts
-  /// log(1 + y), predictions are mapped back), or "auto" (chosen per fold by inner CV among "none" and,
-  /// when every training target is >= 0, "log1p").
-  std::string transform = "none";
+  /// log(1 + y), predictions are mapped back), "hurdle", or "auto" (chosen per fold by inner CV, see
+  /// AutoOptions::transform). "" = "auto" with --model auto, else "none".
+  std::string transform;
   std::uint64_t seed = 0;
   std::vector<std::size_t> folds;  ///< outer folds to run; empty = all
   int threads = 1;                 ///< outer folds run concurrently on up to this many threads
@@ -143,12 +149,14 @@ struct MatbenchOptions {
   /// With inner CV: also consider the equal-weight pool of the `pool` best candidates (by inner-CV score)
   /// that share the best one's transform, moment-matched to one distribution of the same kind; it is
   /// used when its inner-CV score beats the best single candidate. 0 or 1: no pooling.
-  std::size_t pool = 0;
+  /// -1 = the default: 3 with --model auto, else 0.
+  int pool = -1;
   /// Inner CV refits every model from scratch on each inner training split, GP hyperparameters
   /// included (K + 1 hyperparameter searches per GP candidate instead of 1). Off: the GP's inner-CV
   /// twins reuse the hyperparameters fitted on the whole training fold, which is cheaper but makes the
   /// inner-CV scores (and the residuals the recalibration is fitted on) optimistic.
-  bool inner_refit = false;
+  /// Unset = the default: on with --model auto, else off.
+  std::optional<bool> inner_refit;
   /// The hurdle transform's model of P(y > 0): "model" (the candidate's own model of the 0/1 label),
   /// "pool" (the equal-weight pool of a GP of the label and a deep-ensemble classifier; needs the
   /// libtorch plugin) or "auto" (both, chosen per fold by inner CV).
@@ -186,6 +194,10 @@ struct MatbenchFoldResult {
   /// Regression: quantile recalibration applied on top of loc/scale/p_positive (not fitted: none;
   /// matopt >= 0.4). mean and std are those of the recalibrated distribution.
   PitCalibration quantile_calibration;
+  double threshold = 0.5;  ///< classification: the decision threshold of the hard labels (chosen on inner CV)
+  /// Regression: the conformal interval's score quantile (mean ± q·std; NaN: none) and nominal coverage.
+  double conformal_q = std::numeric_limits<double>::quiet_NaN();
+  double conformal_coverage = 0.9;
 };
 
 /// @brief A benchmark run (possibly partial).

@@ -20,9 +20,12 @@
 namespace matopt {
 
 struct ModelOptions {
-  /// Surrogate registry name: "gp", "ensemble", "forest" or "boost".
-  std::string model = "gp";
-  /// Surrogate options as JSON text (GPOptions keys for "gp", see docs/models.md).
+  /// Surrogate registry name: "auto" (the auto engine, docs/auto.md), "gp", "ensemble", "forest" or
+  /// "boost".
+  std::string model = "auto";
+  /// Surrogate options as JSON text (AutoOptions keys for "auto", GPOptions keys for "gp", see
+  /// docs/models.md). With "auto" each candidate reads its own feature set: the pipeline then holds
+  /// their union and `features.features` is not used.
   std::string surrogate_options;
   PipelineOptions features;
   /// Fit σ' = a·σ + b per target on cross-validation residuals.
@@ -75,5 +78,19 @@ class Model {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// @brief The columns `matopt predict` writes (and the Python module returns), per target, in order:
+/// `_mean`, `_std` (the predictive distribution's exact moments), `_epistemic_std`, `_aleatoric_std`
+/// (σ split in the model's own proportions), `_median`, `_q05`, `_q95`; then, where the model has
+/// them, `_conformal_lower`, `_conformal_upper` (the auto engine, regression), `_p_positive` (a
+/// hurdle: P(y > 0)); classification adds `_probability` (P(y = 1)) and `_label` (1 when the
+/// probability reaches the model's decision threshold). See docs/models.md.
+struct PredictionTable {
+  std::vector<std::string> columns;
+  Eigen::MatrixXd values;  ///< rows x columns
+};
+
+/// @brief Predicts `data` with `model` and lays the predictions out as PredictionTable says.
+PredictionTable prediction_table(const Model& model, const Dataset& data);
 
 }  // namespace matopt

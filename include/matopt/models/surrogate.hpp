@@ -12,6 +12,7 @@
 namespace matopt {
 
 class Archive;
+struct PredictiveDistribution;
 
 /// @brief Predictive distribution at n points, in the target's original units.
 /// variance = epistemic_variance + aleatoric_variance.
@@ -20,6 +21,12 @@ struct Prediction {
   Eigen::VectorXd variance;
   Eigen::VectorXd epistemic_variance;  ///< model (reducible) uncertainty
   Eigen::VectorXd aleatoric_variance;  ///< noise (irreducible) uncertainty
+  /// The full predictive distribution of each row when it is not Gaussian or is recalibrated (the
+  /// auto engine sets it; see distribution.hpp); null: N(mean, variance). mean and variance are then
+  /// its summary (PredictiveDistribution::summarize).
+  std::shared_ptr<const PredictiveDistribution> distribution;
+  /// Conformal interval bounds per row (the auto engine, regression); empty when not computed.
+  Eigen::VectorXd conformal_lower, conformal_upper;
 
   Eigen::Index size() const noexcept { return mean.size(); }
   Eigen::VectorXd std() const { return variance.cwiseMax(0.0).cwiseSqrt(); }
