@@ -494,7 +494,7 @@ void AutoModel::fit(const MatrixXd& X, const VectorXd& y, const VectorXd& noise_
   std::vector<Scored> scored(cands.size());
   std::size_t best = cands.size();
   for (std::size_t c = 0; c < cands.size(); ++c) {
-    const std::string name = cands[c].spec.name(named_features);
+    const std::string name = cands[c].spec.name(named_features, im.options.classification);
     try {
       scored[c] = score_candidate(ctx, cands[c], name, X, y);
     } catch (const DataError& e) {
@@ -508,18 +508,18 @@ void AutoModel::fit(const MatrixXd& X, const VectorXd& y, const VectorXd& noise_
     if (best == cands.size() || (!std::isnan(scored[c].score) && scored[c].score < scored[best].score)) best = c;
   }
   progress.finish();
-  if (best == cands.size()) throw DataError("auto model: no candidate could be fitted (see the warnings)");
+  if (best == cands.size()) throw DataError("auto model: no candidate model could be fitted (see the warnings)");
 
   std::vector<std::size_t> chosen{best};
   TransformedPrediction chosen_inner = scored[best].inner;
   const std::vector<std::size_t> members = pool_members(scored, cands, best, im.options.pool);
-  im.report.chosen = cands[best].spec.name(named_features);
+  im.report.chosen = cands[best].spec.name(named_features, im.options.classification);
   if (!members.empty()) {
     std::vector<const TransformedPrediction*> parts;
     std::string name = "pool(";
     for (std::size_t m : members) {
       parts.push_back(&scored[m].inner);
-      name += (m == members.front() ? "" : " | ") + cands[m].spec.name(named_features);
+      name += (m == members.front() ? "" : " | ") + cands[m].spec.name(named_features, im.options.classification);
     }
     name += ")";
     TransformedPrediction pooled = pool_predictions(parts);
@@ -533,7 +533,7 @@ void AutoModel::fit(const MatrixXd& X, const VectorXd& y, const VectorXd& noise_
     }
   }
   for (std::size_t m : chosen) {
-    im.report.members.push_back(cands[m].spec.name(named_features));
+    im.report.members.push_back(cands[m].spec.name(named_features, im.options.classification));
     im.members.push_back(std::move(scored[m].full));
   }
   if (K > 0) im.fit_calibration(chosen_inner, y);

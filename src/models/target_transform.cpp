@@ -30,9 +30,9 @@ TargetTransform parse_target_transform(const std::string& name) {
   throw InvalidArgument("unknown target transform '" + name + "' (valid: none, log1p, hurdle)");
 }
 
-std::string CandidateSpec::name(bool with_features) const {
+std::string CandidateSpec::name(bool with_features, bool classification) const {
   std::string n = model;
-  if (transform != TargetTransform::None) n += "+" + to_string(transform);
+  if (!classification) n += "+" + to_string(transform);
   if (transform == TargetTransform::Hurdle && gate == "pool") n += "(pooled gate)";
   if (with_features && !features.empty()) n += " [" + features + "]";
   return n;

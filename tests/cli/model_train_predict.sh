@@ -11,21 +11,25 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 head -61 "$DATA/matbench/matbench_steels.csv" > "$TMP/train.csv"
 { head -1 "$DATA/matbench/matbench_steels.csv" | cut -d, -f1; sed -n '62,66p' "$DATA/matbench/matbench_steels.csv" | cut -d, -f1; } > "$TMP/query.csv"
 
-"$BIN" train "$TMP/train.csv" --target "yield strength" --kernel matern32 --seed 3 --calibrate --folds 3 \
+"$BIN" train "$TMP/train.csv" --target "yield strength" --model gp --kernel matern32 --seed 3 --calibrate --folds 3 \
   -o "$TMP/model.h5" > "$TMP/train.out" || fail "train exited $?"
 grep -q "trained 1 target" "$TMP/train.out" || fail "train summary missing: $(cat "$TMP/train.out")"
 [ -s "$TMP/model.h5" ] || fail "no model file"
 
 "$BIN" predict --model "$TMP/model.h5" "$TMP/query.csv" -o "$TMP/pred.csv" || fail "predict exited $?"
-head -1 "$TMP/pred.csv" | grep -qx 'id,yield strength_mean,yield strength_std,yield strength_epistemic_std,yield strength_aleatoric_std' \
+head -1 "$TMP/pred.csv" | grep -qx 'id,yield strength_mean,yield strength_std,yield strength_epistemic_std,yield strength_aleatoric_std,yield strength_median,yield strength_q05,yield strength_q95' \
   || fail "bad header: $(head -1 "$TMP/pred.csv")"
+# A GP's distribution is Gaussian: median = mean, q05/q95 = mean ∓ 1.6448536·std.
+awk -F, 'NR > 1 { d = $2 - 1.6448536 * $3 - $7; u = $2 + 1.6448536 * $3 - $8;
+                  if ($6 != $2 || d * d > 1e-12 * $2 * $2 || u * u > 1e-12 * $2 * $2) bad = 1 } END { exit bad }' \
+  "$TMP/pred.csv" || fail "Gaussian quantiles wrong: $(cat "$TMP/pred.csv")"
 [ "$(wc -l < "$TMP/pred.csv")" -eq 6 ] || fail "expected 5 prediction rows"
 # Every mean is a finite number in a plausible range and every std is positive.
 awk -F, 'NR > 1 { if ($2 == "" || $2 < 0 || $2 > 5000 || !($3 > 0) || !($4 >= 0) || !($5 >= 0)) bad = 1 } END { exit bad }' \
   "$TMP/pred.csv" || fail "implausible predictions: $(cat "$TMP/pred.csv")"
 
 # Same seed, same predictions (bit-identical text).
-"$BIN" train "$TMP/train.csv" --target "yield strength" --kernel matern32 --seed 3 --calibrate --folds 3 \
+"$BIN" train "$TMP/train.csv" --target "yield strength" --model gp --kernel matern32 --seed 3 --calibrate --folds 3 \
   -o "$TMP/model2.h5" > /dev/null || fail "second train exited $?"
 "$BIN" predict --model "$TMP/model2.h5" "$TMP/query.csv" -o "$TMP/pred2.csv" || fail "second predict"
 cmp -s "$TMP/pred.csv" "$TMP/pred2.csv" || fail "predictions differ between identical runs"
@@ -50,11 +54,25 @@ for spec in 'forest|{"trees":50}|{"tress":50}|tress' 'boost|{"rounds":100,"membe
 done
 cmp -s "$TMP/forest1.csv" "$TMP/boost1.csv" && fail "boosting predicts exactly what the forest does"
 
+# The default model is the auto engine: its columns add the conformal interval, and a saved model
+# predicts what an identical one does (bit-identical text).
+for k in 1 2; do
+  "$BIN" train "$TMP/train.csv" --target "yield strength" --seed 3 -o "$TMP/auto$k.h5" > "$TMP/auto.out" \
+    || fail "auto train $k exited $?"
+  "$BIN" predict --model "$TMP/auto$k.h5" "$TMP/query.csv" -o "$TMP/auto$k.csv" || fail "auto predict $k"
+done
+cmp -s "$TMP/auto1.csv" "$TMP/auto2.csv" || fail "auto predictions differ between identical runs"
+head -1 "$TMP/auto1.csv" | grep -q 'yield strength_q95,yield strength_conformal_lower,yield strength_conformal_upper$' \
+  || fail "auto header: $(head -1 "$TMP/auto1.csv")"
+# q05 <= median <= q95 and the conformal interval holds the median.
+awk -F, 'NR > 1 { if (!($7 <= $6 && $6 <= $8 && $9 <= $6 && $6 <= $10)) bad = 1 } END { exit bad }' "$TMP/auto1.csv" \
+  || fail "auto intervals out of order: $(cat "$TMP/auto1.csv")"
+
 # Usage errors exit 1, data errors 2, and no output file is left behind.
 "$BIN" train "$TMP/train.csv" --target "no such column" -o "$TMP/bad.h5" 2> "$TMP/err.txt"
 rc=$?; [ $rc -ne 0 ] || fail "unknown target accepted"
 [ ! -e "$TMP/bad.h5" ] || fail "model written despite an error"
-"$BIN" train "$TMP/train.csv" --target "yield strength" --kernel cubic -o "$TMP/bad.h5" 2> "$TMP/err.txt"
+"$BIN" train "$TMP/train.csv" --target "yield strength" --model gp --kernel cubic -o "$TMP/bad.h5" 2> "$TMP/err.txt"
 [ $? -eq 1 ] || fail "unknown kernel should exit 1"
 grep -q "matern52" "$TMP/err.txt" || fail "kernel error does not list valid names: $(cat "$TMP/err.txt")"
 "$BIN" predict --model "$TMP/missing.h5" "$TMP/query.csv" -o "$TMP/p.csv" 2> /dev/null

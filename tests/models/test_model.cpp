@@ -34,6 +34,7 @@ Dataset make_data(int n, std::uint64_t seed) {
 
 ModelOptions small_options() {
   ModelOptions o;
+  o.model = "gp";
   o.features.features = "none";
   o.surrogate_options = R"({"restarts":2,"threads":1})";
   o.seed = 5;
@@ -92,7 +93,7 @@ TEST_CASE("Model training is deterministic and validates its arguments", "[model
   CHECK_THROWS_AS(Model::train(train, {"y", "y"}, small_options()), InvalidArgument);
   ModelOptions bad = small_options();
   bad.model = "svm";
-  CHECK_THROWS_WITH(Model::train(train, {"y"}, bad), Catch::Contains("valid: gp, ensemble, forest"));
+  CHECK_THROWS_WITH(Model::train(train, {"y"}, bad), Catch::Contains("valid: auto, gp, ensemble, forest"));
   Dataset empty_target = train;
   for (auto& v : empty_target.targets[0].values) v = std::nan("");
   CHECK_THROWS_AS(Model::train(empty_target, {"y"}, small_options()), DataError);

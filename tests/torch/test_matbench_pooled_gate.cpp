@@ -24,6 +24,7 @@ TEST_CASE("hurdle with a pooled gate: P(y > 0) is the average of the GP's and th
   folds.test.resize(4);
   for (std::size_t i = 0; i < data.rows(); ++i) folds.test[(i * 7) % 4].push_back(i);
   MatbenchOptions opt;
+  opt.model = "gp";  // a named model (the default is the auto engine)
   opt.features = "fractions";
   opt.transform = "hurdle";
   opt.gp_options = R"({"restarts":1,"max_iterations":40})";

@@ -46,8 +46,9 @@ struct CandidateSpec {
   std::string gate = "model";
   std::string gate_options;  ///< "pool" gate: the deep-ensemble classifier's JSON options
 
-  /// @brief A readable name: "forest+hurdle [magpie]" (features shown when `with_features`).
-  std::string name(bool with_features) const;
+  /// @brief A readable name: "forest+hurdle [magpie]" (features shown when `with_features`); a
+  /// regression candidate always names its transform ("gp+none"), a classifier has none ("gp").
+  std::string name(bool with_features, bool classification = false) const;
 };
 
 /// @brief A candidate's prediction: the predictive distribution of y plus, for models of a 0/1 label
