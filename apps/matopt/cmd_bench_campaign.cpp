@@ -29,7 +29,7 @@ void register_bench_campaign(CLI::App& bench, Context& ctx) {
   cmd->add_option("--strategy", opt->propose.strategy,
                   "Acquisition as in `matopt propose` (default: ucb for one objective, qnehvi for several)");
   cmd->add_option("--ucb-beta", opt->propose.ucb_beta, "UCB: mean + sqrt(beta) sd")->capture_default_str();
-  cmd->add_option("--model", opt->propose.model, "Surrogate per objective: gp, forest, boost or ensemble")->capture_default_str();
+  cmd->add_option("--model", opt->propose.model, "Surrogate per objective: gp, auto (the engine: candidates chosen by inner CV once there are enough rows), forest, boost or ensemble")->capture_default_str();
   cmd->add_option("--model-options", opt->propose.model_options,
                   "Surrogate options JSON, e.g. {\"restarts\": 2} (the GP's get few-point priors where unset)");
   cmd->add_option("--min-measurements", opt->propose.min_measurements,

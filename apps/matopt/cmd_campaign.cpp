@@ -82,7 +82,7 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
                     "Batch strategy: qnehvi, qparego, ehvi, ei, logei, ucb, pi, ts, random (default: ucb for one "
                     "objective, qnehvi for several)");
     cmd->add_option("--ucb-beta", opts->ucb_beta, "UCB: mean + sqrt(beta) sd")->capture_default_str();
-    cmd->add_option("--model", opts->model, "Surrogate: gp (default), ensemble, forest or boost");
+    cmd->add_option("--model", opts->model, "Surrogate: gp (default), auto (the engine: GP alone on few rows, else candidates chosen by inner CV; docs/auto.md), ensemble, forest or boost");
     cmd->add_option("--model-options", opts->model_options, "Surrogate options JSON, e.g. {\"restarts\": 5}");
     cmd->add_option("--features", opts->features,
                     "Model inputs: point (design coordinates, default) or featurizers, e.g. magpie");

@@ -46,17 +46,8 @@ nlohmann::json options_object(const std::string& text) {
   return j;
 }
 
-// Folds --kernel into the surrogate's JSON options (explicit JSON keys win over nothing: a clash is an
-// error), and for the auto engine --features into its "features" (every default candidate reads them).
+// Folds --kernel into the surrogate's JSON options (explicit JSON keys win over nothing: a clash is an error).
 std::string merged_options(const TrainArgs& a) {
-  if (a.model == "auto") {
-    if (!a.kernel.empty()) throw InvalidArgument("train: --kernel applies to --model gp only");
-    if (a.features.empty()) return a.options;
-    nlohmann::json j = options_object(a.options);
-    if (j.contains("features")) throw InvalidArgument("train: give the features either with --features or in --options");
-    j["features"] = a.features;
-    return j.dump();
-  }
   if (a.kernel.empty()) return a.options;
   if (a.model != "gp") throw InvalidArgument("train: --kernel applies to --model gp only");
   (void)kernel_from_string(a.kernel);  // validates, listing the valid names
@@ -81,7 +72,8 @@ void run_train(const TrainArgs& a) {
   ModelOptions o;
   o.model = a.model;
   o.surrogate_options = merged_options(a);
-  if (!a.features.empty()) o.features.features = a.features;
+  // With the auto engine an explicit --features replaces every default candidate's own feature set.
+  if (!a.features.empty()) (a.model == "auto" ? o.auto_features : o.features.features) = a.features;
   o.features.impute_missing = !a.no_impute;
   o.features.elements = a.elements;
   o.calibrate = a.calibrate;

@@ -91,7 +91,7 @@ class Model:
         self._m = handle
 
     @classmethod
-    def train(cls, data, target, model=None, features="magpie", process=(), seed=0, options=None,
+    def train(cls, data, target, model=None, features=None, process=(), seed=0, options=None,
               calibrate=False, folds=5, composition=None, id=None, no_composition=False,
               impute_missing=True):
         """Fit a model, as ``matopt train`` does.
@@ -105,10 +105,12 @@ class Model:
             Target column(s); one surrogate is fitted per target. A column of true/false values is
             a classification target (predicted mean = P(true)).
         model : str or None
-            Surrogate registry name ("gp", "forest", "boost", "ensemble", ...). None = the library's
-            default, the same as ``matopt train`` without --model.
-        features : str
-            Composition featurizers joined by '+', or "none".
+            Surrogate registry name ("auto", "gp", "forest", "boost", "ensemble"). None = the
+            library's default, the auto engine (docs/auto.md), the same as ``matopt train``
+            without --model.
+        features : str or None
+            Composition featurizers joined by '+', or "none". None = the default: magpie, or with
+            the auto engine each candidate its own feature set (as ``--features`` left out).
         process : sequence of str
             Process columns used as features.
         seed : int
@@ -125,7 +127,7 @@ class Model:
             False keeps missing elemental data as NaN (such rows then fail), as ``--no-impute``.
         """
         kw = dict(targets=_targets(target), process=list(process), model=model or "",
-                  options=_options_text(options), features=features, composition=composition, id=id,
+                  options=_options_text(options), features=features or "", composition=composition, id=id,
                   no_composition=bool(no_composition), calibrate=bool(calibrate),
                   impute_missing=bool(impute_missing), folds=int(folds), seed=int(seed))
         return cls(_matopt._Model.train(_source(data, "DataFrame"), kw))
@@ -134,7 +136,9 @@ class Model:
         """Predictions for every row of `data` (DataFrame or .csv / .h5 path).
 
         Returns a DataFrame with the columns of ``matopt predict``: ``id``, then for each target
-        ``<target>_mean``, ``<target>_std``, ``<target>_epistemic_std``, ``<target>_aleatoric_std``.
+        ``<target>_mean``, ``_std``, ``_epistemic_std``, ``_aleatoric_std``, ``_median``, ``_q05``,
+        ``_q95``, and where the model has them ``_conformal_lower``/``_conformal_upper``,
+        ``_p_positive`` (hurdle) and ``_probability``/``_label`` (classification); docs/models.md.
         `id` names a row-id column of `data` (default: ids "1".."n").
         """
         ids, header, values = self._m.predict(_source(data, "DataFrame"), id)

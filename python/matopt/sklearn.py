@@ -36,7 +36,7 @@ def _frame(X):
 
 
 class _Estimator(BaseEstimator):
-    def __init__(self, model=None, features="magpie", options=None, calibrate=False, seed=0):
+    def __init__(self, model=None, features=None, options=None, calibrate=False, seed=0):
         self.model = model
         self.features = features
         self.options = options
@@ -64,10 +64,11 @@ class MatoptRegressor(RegressorMixin, _Estimator):
     Parameters
     ----------
     model : str or None
-        Surrogate registry name ("gp", "forest", "boost", "ensemble", ...); None = the default of
-        ``matopt train``.
-    features : str
-        Composition featurizers for formula input ("magpie", "magpie+stoichiometry", ...).
+        Surrogate registry name ("auto", "gp", "forest", "boost", "ensemble"); None = the default
+        of ``matopt train``, the auto engine.
+    features : str or None
+        Composition featurizers for formula input ("magpie", "magpie+stoichiometry", ...); None =
+        the model's default (each auto candidate its own).
     options : dict or JSON str, optional
         Surrogate options (docs/models.md).
     calibrate : bool

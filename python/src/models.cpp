@@ -34,7 +34,8 @@ Model train(const std::variant<CsvTable, std::string>& source, const TrainArgs& 
   ModelOptions o;
   if (!a.model.empty()) o.model = a.model;
   o.surrogate_options = a.options;
-  o.features.features = a.features;
+  // As `matopt train --features`: with the auto engine it replaces every default candidate's own set.
+  if (!a.features.empty()) (o.model == "auto" ? o.auto_features : o.features.features) = a.features;
   o.features.impute_missing = a.impute;
   o.calibrate = a.calibrate;
   o.calibration_folds = a.folds;
@@ -46,7 +47,7 @@ Model train(const std::variant<CsvTable, std::string>& source, const TrainArgs& 
   });
 }
 
-/// Same columns as `matopt predict`: id, then per target mean, std, epistemic_std, aleatoric_std.
+/// Same columns as `matopt predict` (prediction_table): id, then per target mean, std, ..., see docs/models.md.
 py::tuple predict(const Model& m, const std::variant<CsvTable, std::string>& source, const std::optional<std::string>& id) {
   CsvImportOptions io;
   if (m.composition_column().empty()) io.no_composition = true;
@@ -54,28 +55,20 @@ py::tuple predict(const Model& m, const std::variant<CsvTable, std::string>& sou
   io.process = m.process_columns();
   io.id = id;
   Dataset data;
-  std::vector<Prediction> preds;
+  PredictionTable table;
   without_gil([&] {
     data = std::holds_alternative<CsvTable>(source) ? read_dataset_table(std::get<CsvTable>(source), io)
                                                     : read_dataset(std::get<std::string>(source), io);
-    preds = m.predict(data);
+    table = prediction_table(m, data);
     return 0;
   });
-  std::vector<std::string> header;
-  for (const auto& t : m.targets())
-    for (const char* s : {"_mean", "_std", "_epistemic_std", "_aleatoric_std"}) header.push_back(t.name + s);
   const auto n = static_cast<py::ssize_t>(data.rows());
-  py::array_t<double> values({n, static_cast<py::ssize_t>(header.size())});
+  const auto cols = static_cast<py::ssize_t>(table.columns.size());
+  py::array_t<double> values({n, cols});
   auto v = values.mutable_unchecked<2>();
   for (py::ssize_t r = 0; r < n; ++r)
-    for (std::size_t t = 0; t < preds.size(); ++t) {
-      const Prediction& p = preds[t];
-      const auto c = static_cast<py::ssize_t>(4 * t);
-      v(r, c) = p.mean[r];
-      v(r, c + 1) = std::sqrt(std::max(0.0, p.variance[r]));
-      v(r, c + 2) = std::sqrt(std::max(0.0, p.epistemic_variance[r]));
-      v(r, c + 3) = std::sqrt(std::max(0.0, p.aleatoric_variance[r]));
-    }
+    for (py::ssize_t c = 0; c < cols; ++c) v(r, c) = table.values(r, c);
+  const std::vector<std::string>& header = table.columns;
   return py::make_tuple(data.ids, header, values);
 }
 

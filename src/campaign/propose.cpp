@@ -18,6 +18,7 @@
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
 #include "matopt/featurize/pipeline.hpp"
+#include "matopt/models/auto_model.hpp"
 #include "matopt/models/gaussian_process.hpp"
 #include "matopt/models/surrogate.hpp"
 #include "matopt/optimize/propose.hpp"
@@ -150,7 +151,9 @@ Fitted fit_models(const CampaignProposeOptions& options, const Eigen::MatrixXd& 
                   const Eigen::MatrixXd& reference, std::uint64_t round_seed) {
   // The GP fits a campaign's first rounds on a handful of rows: few-point priors unless set.
   const std::string model_options =
-      options.model == "gp" ? gp_options_with_few_point_priors(options.model_options) : options.model_options;
+      options.model == "gp"     ? gp_options_with_few_point_priors(options.model_options)
+      : options.model == "auto" ? campaign_auto_options(options.model_options)
+                                : options.model_options;
   Fitted f;
   std::vector<const Surrogate*> ptrs;
   for (Eigen::Index k = 0; k < Y.cols(); ++k) {

@@ -16,6 +16,7 @@
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
 #include "matopt/models/distribution.hpp"
+#include "matopt/models/gaussian_process.hpp"
 
 namespace matopt {
 
@@ -69,7 +70,8 @@ AutoOptions AutoOptions::from_json(const std::string& text) {
   static const std::set<std::string> keys{"candidates",  "transform",          "inner_folds",    "pool",
                                           "inner_refit", "recalibrate",        "quantile_recalibration",
                                           "conformal_coverage", "choose_threshold", "hurdle_gate", "gate_options",
-                                          "classification", "threads", "min_rows_for_selection", "features"};
+                                          "classification", "threads", "min_rows_for_selection", "features",
+                                          "gp_options"};
   for (const auto& [k, v] : j.items())
     if (!keys.count(k)) throw InvalidArgument("auto options: unknown key '" + k + "' (see docs/auto.md)");
   get("transform", o.transform);
@@ -85,6 +87,8 @@ AutoOptions AutoOptions::from_json(const std::string& text) {
   get("threads", o.threads);
   get("min_rows_for_selection", o.min_rows_for_selection);
   get("features", o.features);
+  if (j.contains("gp_options"))
+    o.gp_options = j.at("gp_options").is_string() ? j.at("gp_options").get<std::string>() : j.at("gp_options").dump();
   if (j.contains("gate_options")) o.gate_options = j.at("gate_options").is_string() ? j.at("gate_options").get<std::string>()
                                                                                   : j.at("gate_options").dump();
   if (j.contains("candidates")) {
@@ -147,6 +151,7 @@ std::string AutoOptions::to_json() const {
   j["threads"] = threads;
   j["min_rows_for_selection"] = min_rows_for_selection;
   if (!features.empty()) j["features"] = features;
+  if (!gp_options.empty()) j["gp_options"] = gp_options;
   return j.dump();
 }
 
@@ -154,16 +159,18 @@ std::vector<AutoCandidate> default_candidates(std::size_t rows, bool classificat
                                               const AutoOptions& options) {
   const std::string comp = feature_aware ? (options.features.empty() ? kComposition : options.features) : "";
   const std::string comp_fractions = feature_aware ? std::string(kComposition) + "+fractions" : "";
-  if (rows < options.min_rows_for_selection) return {{"gp", "", comp, ""}};
+  const std::string& gp = options.gp_options;
+  // Few rows: the GP alone, untransformed (nothing to choose between).
+  if (rows < options.min_rows_for_selection) return {{"gp", gp, comp, "none"}};
   std::vector<AutoCandidate> c;
   if (!feature_aware) {
     // A campaign's features are fixed by its design space: the models compete on them.
-    c = {{"gp", "", "", ""}, {"forest", kExtraTrees, "", ""}};
+    c = {{"gp", gp, "", ""}, {"forest", kExtraTrees, "", ""}};
     if (rows > 3000) c = {{"forest", kExtraTrees, "", ""}, {"boost", kBoost, "", ""}};
     return c;
   }
   if (rows <= 3000) {
-    c = {{"forest", kExtraTrees, comp_fractions, ""}, {"forest", kExtraTrees, "fractions", ""}, {"gp", "", comp, ""}};
+    c = {{"forest", kExtraTrees, comp_fractions, ""}, {"forest", kExtraTrees, "fractions", ""}, {"gp", gp, comp, ""}};
   } else if (rows <= 20000) {
     c = {{"forest", kExtraTrees, comp, ""}, {"forest", kExtraTrees, comp_fractions, ""}};
   } else {
@@ -183,6 +190,19 @@ std::vector<AutoCandidate> default_candidates(std::size_t rows, bool classificat
     c = same;
   }
   return c;
+}
+
+std::string campaign_auto_options(const std::string& user_json) {
+  Json j = parse_object(user_json, "auto options");
+  const std::string gp = j.contains("gp_options") ? (j.at("gp_options").is_string() ? j.at("gp_options").get<std::string>()
+                                                                                    : j.at("gp_options").dump())
+                                                  : std::string();
+  j["gp_options"] = gp_options_with_few_point_priors(gp);
+  // Campaign rows are chosen by the acquisition, not drawn at random: inner-CV scores on a few
+  // hundred of them favour models that interpolate the sampled optimum, while the acquisition
+  // needs the GP's calibrated spread to explore (docs/auto.md, "In a campaign").
+  if (!j.contains("min_rows_for_selection")) j["min_rows_for_selection"] = kCampaignMinRowsForSelection;
+  return j.dump();
 }
 
 std::vector<AutoCandidate> effective_candidates(const AutoOptions& options, std::size_t rows, bool feature_aware) {

@@ -25,10 +25,20 @@ namespace {
 constexpr const char* kFormat = "matopt-model";
 constexpr std::int64_t kVersion = 1;
 
+AutoOptions auto_options(const ModelOptions& o) {
+  AutoOptions a = AutoOptions::from_json(o.surrogate_options);
+  if (!o.auto_features.empty()) {
+    if (!a.features.empty())
+      throw InvalidArgument("train: give the auto model's features either as features or in its options, not both");
+    a.features = o.auto_features;
+  }
+  return a;
+}
+
 std::unique_ptr<Surrogate> new_surrogate(const ModelOptions& o, bool classification, std::uint64_t seed) {
   if (o.model == "ensemble" && classification) return make_deep_ensemble(o.surrogate_options, seed, true);
   if (o.model == "auto") {
-    AutoOptions a = AutoOptions::from_json(o.surrogate_options);
+    AutoOptions a = auto_options(o);
     a.classification = classification;
     return std::make_unique<AutoModel>(std::move(a), seed);
   }
@@ -173,7 +183,7 @@ Model Model::train(const Dataset& data, const std::vector<std::string>& targets,
   FeaturePlan plan;
   if (is_auto) {
     // Each target's candidate list depends on its row count and type; the pipeline serves them all.
-    const AutoOptions base = AutoOptions::from_json(options.surrogate_options);
+    const AutoOptions base = auto_options(options);
     std::vector<std::vector<AutoCandidate>> per_target;
     for (const auto& t : targets) {
       const Column& col = data.target(t);

@@ -34,8 +34,12 @@ def test_train_predict_equal_the_cli(tmp_path, small):
     assert m.targets == ["yield strength"] and m.kind == "gp" and m.classification == [False]
     assert len(m.feature_names) == 132
     p = m.predict(small)
-    assert list(p.columns) == ["id", "yield strength_mean", "yield strength_std", "yield strength_epistemic_std",
-                               "yield strength_aleatoric_std"]
+    # a plain GP has a Gaussian distribution and no conformal interval
+    assert list(p.columns) == ["id"] + ["yield strength_" + c for c in
+                                        ("mean", "std", "epistemic_std", "aleatoric_std", "median", "q05", "q95")]
+    np.testing.assert_array_equal(p["yield strength_median"], p["yield strength_mean"])
+    np.testing.assert_allclose(p["yield strength_q95"] - p["yield strength_mean"],
+                               1.6448536269514722 * p["yield strength_std"], rtol=1e-9)
     assert list(p.columns) == list(expected.columns)
     assert p["id"].tolist() == [str(i) for i in range(1, 61)]
     pd.testing.assert_frame_equal(p, expected, check_exact=True)

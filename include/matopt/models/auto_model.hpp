@@ -57,6 +57,8 @@ struct AutoOptions {
   std::string gate_options;  ///< the pooled gate's deep-ensemble classifier options
   bool classification = false;  ///< the target is a 0/1 label
   int threads = 0;  ///< threads each candidate model may use (0 = its default; explicit options win)
+  /// JSON options of the default candidates' GP ("" = its defaults).
+  std::string gp_options;
   /// Feature spec every default candidate reads ("" = each its own, see default_candidates).
   std::string features;
   /// Rows below which the default candidate list is the GP alone, without inner CV.
@@ -120,6 +122,16 @@ class AutoModel final : public Surrogate {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// @brief Rows below which a campaign's auto model is the GP alone (unless the user's JSON sets
+/// `min_rows_for_selection`).
+inline constexpr std::size_t kCampaignMinRowsForSelection = 500;
+
+/// @brief Auto options for a campaign's rounds (propose, bench campaign, bench bo): the user's JSON
+/// with the default GP candidate given the few-point priors a campaign's GP fits with
+/// (gp_options_with_few_point_priors) where the user set none of them, and
+/// `min_rows_for_selection` = kCampaignMinRowsForSelection where the user did not set it.
+std::string campaign_auto_options(const std::string& user_json);
 
 /// @brief The candidate list the engine will expand: `options.candidates`, else the defaults.
 std::vector<AutoCandidate> effective_candidates(const AutoOptions& options, std::size_t rows, bool feature_aware);

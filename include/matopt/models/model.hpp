@@ -28,6 +28,9 @@ struct ModelOptions {
   /// their union and `features.features` is not used.
   std::string surrogate_options;
   PipelineOptions features;
+  /// With "auto": one feature spec every default candidate reads instead of its own (`--features`);
+  /// "" = each its own. A "features" key in surrogate_options as well is an InvalidArgument.
+  std::string auto_features;
   /// Fit σ' = a·σ + b per target on cross-validation residuals.
   bool calibrate = false;
   int calibration_folds = 5;
