@@ -24,8 +24,8 @@ std::string read_text(const std::string& path) {
   return ss.str();
 }
 
-// Read-only commands still record themselves, but a campaign that cannot be written (read-only copy,
-// another command holding the lock) must not stop them from reporting.
+// Read-only commands record themselves only when asked (--record); a campaign that cannot be written
+// (read-only copy, another command holding the lock) must not stop them from reporting.
 void record_read_only(Campaign& c, const std::string& command, const std::string& summary,
                       const std::vector<std::string>& argv) {
   try {
@@ -140,13 +140,16 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand("status", "Rounds, measurements, pending proposals, best values, Pareto set");
     auto campaign = std::make_shared<std::string>();
     auto json = std::make_shared<bool>(false);
+    auto record = std::make_shared<bool>(false);
     cmd->add_option("campaign", *campaign, "Campaign file")->required()->check(CLI::ExistingFile);
     cmd->add_flag("--json", *json, "Print JSON");
-    cmd->callback([&ctx, campaign, json] {
+    cmd->add_flag("--record", *record, "Also record this command in the campaign history (rewrites the file)");
+    cmd->callback([&ctx, campaign, json, record] {
       Campaign c = Campaign::open(*campaign);
       const CampaignStatus s = c.status();
-      record_read_only(c, "status", "status: " + std::to_string(s.measurements) + " measurements, " +
-                                        std::to_string(s.pending) + " pending", ctx.argv);
+      if (*record)
+        record_read_only(c, "status", "status: " + std::to_string(s.measurements) + " measurements, " +
+                                          std::to_string(s.pending) + " pending", ctx.argv);
       std::fputs((*json ? s.to_json() + "\n" : s.to_text()).c_str(), stdout);
     });
   }
@@ -157,11 +160,13 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
     auto campaign = std::make_shared<std::string>();
     auto dir = std::make_shared<std::string>();
     cmd->add_option("campaign", *campaign, "Campaign file")->required()->check(CLI::ExistingFile);
+    auto record = std::make_shared<bool>(false);
     cmd->add_option("-o,--output", *dir, "Output directory")->required();
-    cmd->callback([&ctx, campaign, dir] {
+    cmd->add_flag("--record", *record, "Also record this command in the campaign history (rewrites the file)");
+    cmd->callback([&ctx, campaign, dir, record] {
       Campaign c = Campaign::open(*campaign);
       const auto files = write_campaign_report(c, *dir, c.seed());
-      record_read_only(c, "report", "report written to " + *dir, ctx.argv);
+      if (*record) record_read_only(c, "report", "report written to " + *dir, ctx.argv);
       std::printf("report: %s/index.html (%zu files)\n", dir->c_str(), files.size());
     });
   }

@@ -47,7 +47,9 @@ void run_import(const ImportArgs& a) {
   o.formula.alloy_percent = a.alloy_percent;
   o.formula.weight_percent = !a.atomic_percent;
   if (!is_h5(a.output)) throw InvalidArgument("output '" + a.output + "' must end in .h5 or .hdf5");
-  const Dataset d = read_dataset_csv(a.input, o);
+  ImportReport report;
+  const Dataset d = read_dataset_csv(a.input, o, &report);
+  print_import_report("import", report, d);
   write_dataset_h5(d, a.output);
   log_info("wrote " + a.output);
 }
@@ -78,7 +80,11 @@ Stats stats_of(const Column& c) {
 nlohmann::json number_or_null(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 void run_info(const InfoArgs& a) {
-  const Dataset d = read_dataset(a.input);
+  CsvImportOptions o;
+  o.require_composition = false;  // info shows what an import would find, composition or not
+  ImportReport report;
+  const Dataset d = read_dataset(a.input, o, &report);
+  print_import_report("info", report, d);
   std::vector<std::size_t> rows_with(kMaxZ + 1, 0);
   for (const auto& c : d.compositions)
     for (auto z : c.elements()) ++rows_with[z];
@@ -168,7 +174,7 @@ void register_data_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("CSV", a->input, "Input CSV file (header row; UTF-8, optional BOM, CRLF ok)")->required();
     cmd->add_option("-o,--output", a->output, "Output dataset (.h5)")->required();
     cmd->add_option("--composition", a->composition,
-                    "Composition (formula) column (default: the first column when it holds formulas)");
+                    "Composition (formula) column (default: detected: the first column named like one, e.g. formula or composition, else the first text column mostly of formulas; none found is an error unless --no-composition)");
     cmd->add_option("--target", a->targets,
                     "Target column; repeat for several (default: every remaining numeric/boolean column)");
     cmd->add_option("--process", a->process, "Process/condition column (type inferred); repeat for several");

@@ -115,7 +115,9 @@ void run_featurize(const FeaturizeArgs& a) {
     return;
   }
 
-  Dataset data = read_dataset(a.input, csv_import_options(a.composition, a.id, {}, a.process, false));
+  ImportReport report;
+  Dataset data = read_dataset(a.input, csv_import_options(a.composition, a.id, {}, a.process, false), &report);
+  print_import_report("featurize", report, data);
   PipelineOptions po;
   po.features = a.features;
   po.impute_missing = !a.no_impute;
@@ -157,7 +159,7 @@ void register_featurize_commands(CLI::App& app, Context& ctx) {
   cmd->add_option("--features", a->features, "Featurizers joined by '+', e.g. magpie+stoichiometry+valence_orbital")
       ->capture_default_str();
   cmd->add_flag("--list", a->list, "List featurizers and their feature counts");
-  cmd->add_option("--composition", a->composition, "Composition column (default: the first column)");
+  cmd->add_option("--composition", a->composition, "Composition column (default: detected, as `matopt import` detects it)");
   cmd->add_option("--id", a->id, "Id column copied to the output (default: row numbers)");
   cmd->add_option("--process", a->process, "Process columns to encode as well")->delimiter(',');
   cmd->add_option("--log", a->log_columns, "Process columns to log-scale before standardizing")->delimiter(',');

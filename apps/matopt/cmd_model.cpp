@@ -34,18 +34,6 @@ struct PredictArgs {
   std::string model, input, output, id;
 };
 
-nlohmann::json options_object(const std::string& text) {
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return nlohmann::json::object();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
-    throw InvalidArgument(std::string("train: --options is not valid JSON: ") + e.what());
-  }
-  if (!j.is_object()) throw InvalidArgument("train: --options must be a JSON object");
-  return j;
-}
-
 // Folds --kernel into the surrogate's JSON options (explicit JSON keys win over nothing: a clash is an error).
 std::string merged_options(const TrainArgs& a) {
   if (a.kernel.empty()) return a.options;
@@ -66,8 +54,10 @@ std::string merged_options(const TrainArgs& a) {
 }
 
 void run_train(const TrainArgs& a) {
+  ImportReport report;
   const Dataset data =
-      read_dataset(a.data, csv_import_options(a.composition, a.id, a.targets, a.process, a.no_composition));
+      read_dataset(a.data, csv_import_options(a.composition, a.id, a.targets, a.process, a.no_composition), &report);
+  print_import_report("train", report, data);
 
   ModelOptions o;
   o.model = a.model;
@@ -141,7 +131,7 @@ void register_model_commands(CLI::App& app, Context& ctx) {
   train->add_option("--seed", targs->seed, "Random seed");
   train->add_flag("--calibrate", targs->calibrate, "Recalibrate predicted std on cross-validation residuals");
   train->add_option("--folds", targs->folds, "Cross-validation folds for --calibrate")->check(CLI::Range(2, 100));
-  train->add_option("--composition", targs->composition, "Composition column (default: auto-detected)");
+  train->add_option("--composition", targs->composition, "Composition column (default: detected, as `matopt import` detects it; none found is an error unless --no-composition)");
   train->add_option("--process", targs->process, "Process column used as a feature (repeat)");
   train->add_option("--id", targs->id, "Row id column");
   train->add_flag("--no-composition", targs->no_composition, "The table has no composition column");

@@ -359,7 +359,7 @@ class Campaign:
     def status(self):
         """The campaign's state as a dict (the JSON of ``matopt status --json``): rounds,
         measurements, failed, pending, objectives, best values, Pareto set, hypervolume per round.
-        Read-only: unlike the CLI it records nothing in the file."""
+        Read-only: it records nothing in the file (as ``matopt status`` without ``--record``)."""
         return _json.loads(self._c.status_json())
 
     def measurements(self):
@@ -367,10 +367,11 @@ class Campaign:
         composition formula, one column per coordinate, one per output (NaN = missing), source."""
         return _pd.DataFrame(self._c.measurements())
 
-    def report(self, dir):
-        """Write the HTML report with its SVG plots and CSV tables into `dir`, as ``matopt report``
-        (recorded in the campaign history); returns the paths written."""
-        return self._c.report(_os.fspath(dir))
+    def report(self, dir, record=False):
+        """Write the HTML report with its SVG plots and CSV tables into `dir`, as ``matopt report``;
+        returns the paths written. The campaign file is left as it is unless ``record=True``, which
+        adds the report to the campaign history (``matopt report --record``)."""
+        return self._c.report(_os.fspath(dir), bool(record))
 
     @property
     def path(self):

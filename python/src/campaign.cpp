@@ -174,12 +174,14 @@ void bind_campaign_class(py::module_& m) {
           if (p.state == "pending") pending.push_back(p);
         return table_to_python(c.lab_sheet(pending));
       })
-      .def("report", [](Campaign& c, const std::string& dir) {
+      .def("report", [](Campaign& c, const std::string& dir, bool record) {
         const auto files = without_gil([&] { return write_campaign_report(c, dir, c.seed()); });
-        try {  // as `matopt report`: recorded in the history, but a read-only copy still reports
-          c.record("report", "report written to " + dir, {});
-        } catch (const IOError& e) {
-          log_warn(std::string("could not record 'report' in the campaign history: ") + e.what());
+        if (record) {
+          try {  // as `matopt report --record`: a read-only copy still reports
+            c.record("report", "report written to " + dir, {});
+          } catch (const IOError& e) {
+            log_warn(std::string("could not record 'report' in the campaign history: ") + e.what());
+          }
         }
         std::vector<std::string> out;
         for (const auto& f : files) out.push_back(f.string());

@@ -24,7 +24,8 @@ using namespace campaign_detail;
 
 namespace {
 
-std::string num(double v) { return std::isfinite(v) ? format_double(v) : std::string(); }
+std::string num(double v) { return std::isfinite(v) ? format_double(v) : std::string(); }  // CSV tables
+std::string shown(double v) { return std::isfinite(v) ? format_for_people(v) : std::string(); }  // HTML text
 
 const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"};
 
@@ -345,8 +346,8 @@ std::vector<std::filesystem::path> write_campaign_report(const Campaign& c, cons
     if (p.state != "pending") continue;
     h << "<tr><td>" << xml_escape(p.id) << "</td><td>" << xml_escape(p.formula) << "</td>";
     for (Eigen::Index k = 0; k < p.predicted_mean.size(); ++k)
-      h << "<td>" << num(p.predicted_mean[k]) << "</td><td>" << num(p.predicted_std[k]) << "</td>";
-    h << "<td>" << num(p.acquisition) << "</td></tr>\n";
+      h << "<td>" << shown(p.predicted_mean[k]) << "</td><td>" << shown(p.predicted_std[k]) << "</td>";
+    h << "<td>" << shown(p.acquisition) << "</td></tr>\n";
   }
   h << "</table>\n<h2>History</h2>\n<table><tr><th>time</th><th>command</th><th>seed</th><th>summary</th></tr>\n";
   for (const auto& e : c.history())

@@ -145,7 +145,7 @@ std::string CampaignStatus::to_text() const {
     << pending << "\n";
   for (std::size_t k = 0; k < objective_names.size(); ++k)
     o << "best " << objective_names[k] << " (" << goals[k] << "): "
-      << (std::isfinite(best[k]) ? format_double(best[k]) : std::string("-"))
+      << (std::isfinite(best[k]) ? format_for_people(best[k]) : std::string("-"))
       << (best_id[k].empty() ? "" : "  [" + best_id[k] + "]") << "\n";
   if (objective_names.size() > 1) {
     o << "Pareto set (" << pareto_ids.size() << "):";
@@ -157,12 +157,12 @@ std::string CampaignStatus::to_text() const {
                                  : ref_point_source == "front" ? "inferred from the Pareto front"
                                                                : "thresholds where stated, else from the Pareto front")
       << "):";
-    for (Eigen::Index k = 0; k < ref_point.size(); ++k) o << " " << format_double(ref_point[k]);
+    for (Eigen::Index k = 0; k < ref_point.size(); ++k) o << " " << format_for_people(ref_point[k]);
     o << "\n";
   }
   o << (objective_names.size() == 1 ? "best so far per round:" : "hypervolume per round:");
   for (std::size_t r = 0; r < hypervolume.size(); ++r)
-    o << "  " << r << ":" << (std::isfinite(hypervolume[r]) ? format_double(hypervolume[r]) : std::string("-"));
+    o << "  " << r << ":" << (std::isfinite(hypervolume[r]) ? format_for_people(hypervolume[r]) : std::string("-"));
   o << "\n";
   if (!pending_ids.empty()) {
     o << "pending:";

@@ -298,6 +298,13 @@ void write_csv(const std::filesystem::path& path, const std::vector<std::string>
   file.commit();
 }
 
+std::string format_for_people(double value) {
+  if (std::isnan(value)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", value);
+  return buf;
+}
+
 std::string format_double(double value) {
   if (std::isnan(value)) return "";
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";

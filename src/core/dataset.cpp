@@ -112,20 +112,74 @@ Column build_column(const CsvTable& t, std::size_t col, bool allow_categorical) 
   return c;
 }
 
-bool first_cell_is_formula(const CsvTable& t, std::size_t col, const FormulaOptions& fo) {
+// Spellings a composition column goes by (compared after normalize_name).
+constexpr std::array<std::string_view, 14> kCompositionNames = {
+    "composition", "compositions", "formula", "formulas", "formula_pretty", "pretty_formula", "reduced_formula",
+    "full_formula", "chemical_formula", "comp", "compound", "compounds", "material_formula", "alloy_formula"};
+
+std::string normalize_name(std::string_view name) {
+  std::string k(trim(name));
+  for (char& ch : k) {
+    if (ch == ' ' || ch == '-') ch = '_';
+    else ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  return k;
+}
+
+struct FormulaCount {
+  std::size_t cells = 0, formulas = 0;  // non-missing cells, and how many parse as formulas
+};
+
+FormulaCount count_formulas(const CsvTable& t, std::size_t col, const FormulaOptions& fo) {
+  FormulaCount n;
+  Composition scratch;
   for (const auto& r : t.rows) {
     const std::string& s = r[col];
     if (is_missing(s)) continue;
-    double v;
-    if (parse_double(s, v)) return false;
+    ++n.cells;
     try {
-      (void)Composition::parse(s, fo);
-      return true;
+      Composition::parse_into(s, scratch, fo);
+      ++n.formulas;
     } catch (const FormulaError&) {
-      return false;
     }
   }
-  return false;
+  return n;
+}
+
+// More than half the filled cells are numbers: a numeric column with bad cells, not a text column.
+bool mostly_numbers(const CsvTable& t, std::size_t col) {
+  std::size_t cells = 0, numbers = 0;
+  for (const auto& r : t.rows) {
+    if (is_missing(r[col])) continue;
+    ++cells;
+    double v;
+    if (parse_double(r[col], v)) ++numbers;
+  }
+  return 2 * numbers > cells;
+}
+
+struct Detected {
+  std::optional<std::size_t> column;
+  std::string reason;
+};
+
+// The composition column of a table whose caller named none (see CsvImportOptions).
+Detected detect_composition(const CsvTable& t, const std::vector<bool>& used, const FormulaOptions& fo) {
+  for (std::size_t c = 0; c < t.header.size(); ++c)
+    if (!used[c] && is_composition_column_name(t.header[c])) return {c, "named like a composition"};
+  for (std::size_t c = 0; c < t.header.size(); ++c) {
+    if (used[c] || infer_kind(t, c) != Kind::Text) continue;
+    const FormulaCount n = count_formulas(t, c, fo);
+    if (2 * n.formulas > n.cells)
+      return {c, std::to_string(n.formulas) + " of " + std::to_string(n.cells) + " cells parse as formulas"};
+  }
+  return {};
+}
+
+std::string quoted_list(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "'" : ", '") + n + "'";
+  return s.empty() ? "(none)" : s;
 }
 
 std::string sanitize_key(const std::string& name) {
@@ -261,11 +315,35 @@ void Dataset::validate() const {
   for (const auto& c : targets) check(c);
 }
 
-Dataset read_dataset_csv(const std::filesystem::path& path, const CsvImportOptions& options) {
-  return read_dataset_table(read_csv(path), options);
+bool is_composition_column_name(std::string_view name) {
+  const std::string k = normalize_name(name);
+  return std::find(kCompositionNames.begin(), kCompositionNames.end(), k) != kCompositionNames.end();
 }
 
-Dataset read_dataset_table(const CsvTable& t, const CsvImportOptions& options) {
+std::string ImportReport::summary(const Dataset& data) const {
+  std::string s = "composition column: ";
+  s += data.has_composition() ? "'" + data.composition_column + "'" : std::string("none");
+  if (data.has_composition() && !composition_reason.empty()) s += " (" + composition_reason + ")";
+  std::vector<std::string> names;
+  for (const auto& c : data.targets) names.push_back(c.name);
+  s += "; targets: " + quoted_list(names) + (targets_guessed ? " (every numeric or boolean column left)" : "");
+  if (!data.process.empty()) {
+    s += "; process columns:";
+    for (std::size_t k = 0; k < data.process.size(); ++k)
+      s += std::string(k ? ", '" : " '") + data.process[k].name + "' (" + std::string(to_string(data.process[k].type)) + ")";
+  }
+  if (!data.id_column.empty()) s += "; id column: '" + data.id_column + "'";
+  return s;
+}
+
+Dataset read_dataset_csv(const std::filesystem::path& path, const CsvImportOptions& options, ImportReport* report) {
+  return read_dataset_table(read_csv(path), options, report);
+}
+
+Dataset read_dataset_table(const CsvTable& t, const CsvImportOptions& options, ImportReport* report) {
+  ImportReport local;
+  ImportReport& rep = report ? *report : local;
+  rep = ImportReport{};
   Dataset d;
   const std::size_t n = t.rows.size();
   std::vector<bool> used(t.header.size(), false);
@@ -281,6 +359,7 @@ Dataset read_dataset_table(const CsvTable& t, const CsvImportOptions& options) {
       if (!seen.insert(h).second) throw DataError(format_location({t.file, 1, h, ""}, "column name appears twice in the header"));
   }
 
+  if (n == 0) throw DataError(t.file + ": the table has a header but no data rows");
   std::optional<std::size_t> comp_col;
   if (options.no_composition) {
     if (options.composition) throw InvalidArgument("--composition and --no-composition contradict each other");
@@ -292,10 +371,17 @@ Dataset read_dataset_table(const CsvTable& t, const CsvImportOptions& options) {
   std::vector<std::size_t> proc_cols, target_cols;
   for (const auto& p : options.process) proc_cols.push_back(claim(p, "process"));
   for (const auto& tg : options.targets) target_cols.push_back(claim(tg, "target"));
-  if (!options.no_composition && !comp_col && !t.header.empty() && !used[0] &&
-      first_cell_is_formula(t, 0, options.formula)) {
-    comp_col = 0;
-    used[0] = true;
+  if (comp_col || options.no_composition) rep.composition_reason = "given";
+  if (!options.no_composition && !comp_col) {
+    const Detected found = detect_composition(t, used, options.formula);
+    if (found.column) {
+      comp_col = found.column;
+      used[*comp_col] = true;
+      rep.composition_reason = found.reason;
+    } else if (options.require_composition) {
+      throw DataError(t.file + ": no composition column found; columns: " + quoted_list(t.header) +
+                      "; use --composition COL or --no-composition");
+    }
   }
 
   // Compositions.
@@ -309,7 +395,11 @@ Dataset read_dataset_table(const CsvTable& t, const CsvImportOptions& options) {
       try {
         Composition::parse_into(s, d.compositions[i], options.formula);
       } catch (const FormulaError& e) {
-        throw DataError(format_location({t.file, i + 2, d.composition_column, ""}, e.what()));
+        std::string why = e.what();
+        if (rep.composition_reason != "given")
+          why += " (the composition column was detected: " + rep.composition_reason +
+                 "; name it with --composition COL, or use --no-composition)";
+        throw DataError(format_location({t.file, i + 2, d.composition_column, ""}, why));
       }
     }
   }
@@ -332,17 +422,24 @@ Dataset read_dataset_table(const CsvTable& t, const CsvImportOptions& options) {
     Column col = build_column(t, c, false);
     d.targets.push_back(std::move(col));
   }
-  if (options.targets.empty()) {
-    for (std::size_t c = 0; c < t.header.size(); ++c) {
-      if (used[c]) continue;
-      const Kind k = infer_kind(t, c);
-      if (k == Kind::Numeric || k == Kind::Boolean) {
-        d.targets.push_back(build_column(t, c, false));
-      } else {
-        log_info(t.file + ": column '" + t.header[c] + "' is not numeric or boolean; not imported (name it with --process)");
-      }
+  rep.targets_guessed = options.targets.empty();
+  for (std::size_t c = 0; c < t.header.size(); ++c) {
+    if (used[c]) continue;
+    const Kind k = infer_kind(t, c);
+    if (k == Kind::Empty) {
+      rep.not_imported.emplace_back(t.header[c], "every cell is empty");
+    } else if (!options.targets.empty()) {
+      rep.not_imported.emplace_back(t.header[c], "not named by --target or --process");
+    } else if (k == Kind::Numeric || k == Kind::Boolean) {
+      d.targets.push_back(build_column(t, c, false));
+    } else if (mostly_numbers(t, c)) {
+      d.targets.push_back(build_column(t, c, false));  // throws at the first cell that is not a number
+    } else {
+      rep.not_imported.emplace_back(t.header[c], "text, not numbers or booleans (name it with --process to use it as a category)");
     }
   }
+  for (const auto& [name, why] : rep.not_imported)
+    log_info(t.file + ": column '" + name + "' not imported: " + why);
   d.validate();
   log_info(t.file + ": imported " + std::to_string(n) + " rows, " + std::to_string(d.targets.size()) + " targets, " +
            std::to_string(d.process.size()) + " process columns");
@@ -496,16 +593,24 @@ Dataset read_dataset_h5(const std::filesystem::path& path) {
   }
 }
 
-Dataset read_dataset(const std::filesystem::path& path, const CsvImportOptions& options) {
+Dataset read_dataset(const std::filesystem::path& path, const CsvImportOptions& options, ImportReport* report) {
   std::string ext = path.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (ext == ".h5" || ext == ".hdf5") return read_dataset_h5(path);
-  if (ext == ".csv") return read_dataset_csv(path, options);
+  auto from_h5 = [&] {
+    Dataset d = read_dataset_h5(path);
+    if (report) {
+      *report = ImportReport{};
+      if (d.has_composition()) report->composition_reason = "stored in the file";
+    }
+    return d;
+  };
+  if (ext == ".h5" || ext == ".hdf5") return from_h5();
+  if (ext == ".csv") return read_dataset_csv(path, options, report);
   // Unknown extension: HDF5 files start with the signature \x89HDF.
   std::ifstream in(path, std::ios::binary);
   char sig[4] = {};
-  if (in.read(sig, 4) && sig[0] == '\x89' && sig[1] == 'H' && sig[2] == 'D' && sig[3] == 'F') return read_dataset_h5(path);
-  return read_dataset_csv(path, options);
+  if (in.read(sig, 4) && sig[0] == '\x89' && sig[1] == 'H' && sig[2] == 'D' && sig[3] == 'F') return from_h5();
+  return read_dataset_csv(path, options, report);
 }
 
 }  // namespace matopt

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "matopt/core/archive.hpp"
+#include "matopt/core/csv.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
@@ -163,6 +164,25 @@ const Surrogate& Model::surrogate(std::size_t t) const {
   return *impl_->surrogates[t];
 }
 
+namespace {
+
+// A target a model cannot learn from is refused rather than fitted to a constant.
+void check_learnable(const std::string& name, const Column& col, const std::vector<Index>& rows) {
+  constexpr std::size_t kMinRows = 2;
+  if (rows.size() < kMinRows)
+    throw DataError("train: target '" + name + "' has " + std::to_string(rows.size()) +
+                    " row with a value; a model needs at least " + std::to_string(kMinRows));
+  const double first = col.values[static_cast<std::size_t>(rows.front())];
+  const bool constant = std::all_of(rows.begin(), rows.end(), [&](Index r) {
+    return col.values[static_cast<std::size_t>(r)] == first;
+  });
+  if (constant)
+    throw DataError("train: target '" + name + "' has one distinct value (" + format_double(first) + ") in all " +
+                    std::to_string(rows.size()) + " rows with a value; there is nothing to learn");
+}
+
+}  // namespace
+
 Model Model::train(const Dataset& data, const std::vector<std::string>& targets, const ModelOptions& options) {
   if (targets.empty()) throw InvalidArgument("train: no target given (use --target COLUMN)");
   if (options.model != "auto" && options.model != "gp" && options.model != "ensemble" && options.model != "forest" &&
@@ -202,6 +222,11 @@ Model Model::train(const Dataset& data, const std::vector<std::string>& targets,
   const std::map<std::string, std::vector<Index>> feature_columns =
       is_auto ? resolve_columns(plan, popt, data, im.pipeline) : std::map<std::string, std::vector<Index>>{};
   const std::vector<std::string> labels = im.pipeline.labels();
+  if (X.cols() == 0)
+    throw DataError(std::string("train: the model would have 0 input features (") +
+                    (data.has_composition() ? "the feature set gives none" : "no composition column") +
+                    (data.process.empty() ? ", no process columns" : "") +
+                    "); give a composition column (--composition COL) or process columns (--process COL)");
   im.composition_column = data.composition_column;
   if (options.features.use_process)
     for (const auto& c : data.process) im.process_columns.push_back(c.name);
@@ -218,8 +243,9 @@ Model Model::train(const Dataset& data, const std::vector<std::string>& targets,
     for (std::size_t r = 0; r < col.values.size(); ++r)
       if (std::isfinite(col.values[r])) rows.push_back(static_cast<Index>(r));
     if (rows.empty()) throw DataError("train: target '" + info.name + "' has no values");
+    check_learnable(info.name, col, rows);
     if (rows.size() < col.values.size())
-      log_info("train: target '" + info.name + "': " + std::to_string(col.values.size() - rows.size()) +
+      log_warn("train: target '" + info.name + "': " + std::to_string(col.values.size() - rows.size()) +
                " rows without a value are skipped");
     for (Index r : rows)
       for (Index c = 0; c < X.cols(); ++c)

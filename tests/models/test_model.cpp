@@ -99,3 +99,19 @@ TEST_CASE("Model training is deterministic and validates its arguments", "[model
   CHECK_THROWS_AS(Model::train(empty_target, {"y"}, small_options()), DataError);
   CHECK_THROWS_AS(Model::load("/nonexistent/dir/model.h5"), IOError);
 }
+
+TEST_CASE("Model refuses what it cannot learn: no features, one distinct value, one row", "[model][train]") {
+  const Dataset train = make_data(20, 3);
+  Dataset no_features = train;
+  no_features.process.clear();
+  CHECK_THROWS_WITH(Model::train(no_features, {"y"}, small_options()),
+                    Catch::StartsWith("train: the model would have 0 input features (no composition column, no process columns)"));
+  Dataset constant = train;
+  for (auto& v : constant.targets[0].values) v = 2.5;
+  CHECK_THROWS_WITH(Model::train(constant, {"y"}, small_options()),
+                    "train: target 'y' has one distinct value (2.5) in all 20 rows with a value; there is nothing to learn");
+  Dataset one = train;
+  for (std::size_t i = 1; i < one.targets[0].values.size(); ++i) one.targets[0].values[i] = std::nan("");
+  CHECK_THROWS_WITH(Model::train(one, {"y"}, small_options()),
+                    "train: target 'y' has 1 row with a value; a model needs at least 2");
+}

@@ -52,6 +52,9 @@ void write_csv(const std::filesystem::path& path, const std::vector<std::string>
 
 /// @brief Shortest text that parses back to exactly the same double ("%.17g" trimmed); "" for NaN.
 std::string format_double(double value);
+/// @brief A number for people to read (terminal, HTML): 6 significant digits ("%.6g"), "-" for NaN.
+/// Files keep format_double's round-trip precision.
+std::string format_for_people(double value);
 /// @brief Strict number parsing: whole cell must be a finite or infinite number; false otherwise.
 bool parse_double(std::string_view text, double& out) noexcept;
 

@@ -70,20 +70,46 @@ struct Dataset {
 };
 
 /// @brief How to turn a CSV into a Dataset.
+///
+/// Without `composition` and `no_composition`, the composition column is detected (docs/data.md):
+/// the first column named like one (composition, formula, formula_pretty, comp, … in any case), else
+/// the first text column of which more than half the cells parse as formulas. A detected column is
+/// the composition column: a cell that does not parse is a DataError naming its row and token. No
+/// such column: a DataError with the column list, unless `require_composition` is false.
 struct CsvImportOptions {
-  std::optional<std::string> composition;  ///< composition column; default: first column if it parses as formulas
+  std::optional<std::string> composition;  ///< composition column; default: detected (above)
   std::vector<std::string> targets;        ///< default: every remaining numeric/boolean column
   std::vector<std::string> process;        ///< process columns (types inferred)
   std::optional<std::string> id;           ///< id column
   bool no_composition = false;             ///< the table has no composition column
+  bool require_composition = true;         ///< no column detected (and no no_composition): a DataError
   FormulaOptions formula;
 };
 
+/// @brief What an import guessed and what it left out, for the caller to show (the CLI prints it).
+struct ImportReport {
+  /// How the composition column was found: "given", "named like a composition", "N of M cells parse
+  /// as formulas", or "" (none).
+  std::string composition_reason;
+  bool targets_guessed = false;  ///< the targets are every remaining numeric/boolean column
+  /// Columns of the table that are in no role, with the reason ("text: ...", "empty", "not named ...").
+  std::vector<std::pair<std::string, std::string>> not_imported;
+
+  /// @brief One line: "composition column: 'formula' (named like a composition); targets: 'y';
+  /// process columns: 'T' (continuous)".
+  std::string summary(const Dataset& data) const;
+};
+
+/// @brief True when `name` (trimmed, any case, '-'/' ' read as '_') is one a composition column goes by.
+bool is_composition_column_name(std::string_view name);
+
 /// @brief Reads a CSV file into a Dataset. Throws DataError with file, row, column and text.
-Dataset read_dataset_csv(const std::filesystem::path& path, const CsvImportOptions& options = {});
+Dataset read_dataset_csv(const std::filesystem::path& path, const CsvImportOptions& options = {},
+                         ImportReport* report = nullptr);
 /// @brief Same import from a table already in memory (header + rows of cell text, e.g. a DataFrame);
 /// `table.file` names it in messages. read_dataset_csv reads the file and calls this.
-Dataset read_dataset_table(const CsvTable& table, const CsvImportOptions& options = {});
+Dataset read_dataset_table(const CsvTable& table, const CsvImportOptions& options = {},
+                           ImportReport* report = nullptr);
 /// @brief Writes a Dataset as CSV (atomically: temporary file + rename).
 void write_dataset_csv(const Dataset& data, const std::filesystem::path& path);
 
@@ -93,6 +119,8 @@ void write_dataset_h5(const Dataset& data, const std::filesystem::path& path);
 Dataset read_dataset_h5(const std::filesystem::path& path);
 
 /// @brief Reads .csv or .h5/.hdf5 by extension.
-Dataset read_dataset(const std::filesystem::path& path, const CsvImportOptions& options = {});
+/// An .h5 file's report says "stored in the file" for its composition column.
+Dataset read_dataset(const std::filesystem::path& path, const CsvImportOptions& options = {},
+                     ImportReport* report = nullptr);
 
 }  // namespace matopt
