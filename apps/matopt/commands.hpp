@@ -39,9 +39,7 @@ inline CsvImportOptions csv_import_options(const std::string& composition, const
 /// Prints what an import guessed (the composition column, the targets) and every column it left
 /// out, one line each on stderr: shown without -v, because a wrong guess must not pass unseen.
 inline void print_import_report(const char* command, const ImportReport& report, const Dataset& data) {
-  const bool guessed = report.targets_guessed || (report.composition_reason != "given" &&
-                                                  report.composition_reason != "stored in the file");
-  if (guessed) std::fprintf(stderr, "%s: %s\n", command, report.summary(data).c_str());
+  if (report.targets_guessed || report.composition_guessed) std::fprintf(stderr, "%s: %s\n", command, report.summary(data).c_str());
   for (const auto& [name, why] : report.not_imported)
     std::fprintf(stderr, "%s: column '%s' not imported: %s\n", command, name.c_str(), why.c_str());
 }

@@ -20,7 +20,6 @@
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
 #include "matopt/models/auto_model.hpp"
-#include "matopt/models/gaussian_process.hpp"
 #include "matopt/models/surrogate.hpp"
 
 namespace matopt {
@@ -90,10 +89,8 @@ double first_reach(const std::vector<double>& curve, double level) {
 }  // namespace
 
 std::string retrospective_model_options(const std::string& model, const std::string& user_options) {
-  if (model != "gp" && model != "auto") return user_options;
-  try {  // what `matopt propose` fits with
-    if (model == "auto") return campaign_auto_options(user_options);
-    return gp_options_with_few_point_priors(user_options);
+  try {
+    return campaign_model_options(model, user_options);  // what `matopt propose` fits with
   } catch (const InvalidArgument& e) {
     throw InvalidArgument(std::string("bench campaign: --model-options: ") + e.what());
   }

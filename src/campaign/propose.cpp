@@ -19,7 +19,6 @@
 #include "matopt/core/rng.hpp"
 #include "matopt/featurize/pipeline.hpp"
 #include "matopt/models/auto_model.hpp"
-#include "matopt/models/gaussian_process.hpp"
 #include "matopt/models/surrogate.hpp"
 #include "matopt/optimize/propose.hpp"
 #include "matopt/optimize/sampling.hpp"
@@ -150,10 +149,7 @@ struct Fitted {
 Fitted fit_models(const CampaignProposeOptions& options, const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y,
                   const Eigen::MatrixXd& reference, std::uint64_t round_seed) {
   // The GP fits a campaign's first rounds on a handful of rows: few-point priors unless set.
-  const std::string model_options =
-      options.model == "gp"     ? gp_options_with_few_point_priors(options.model_options)
-      : options.model == "auto" ? campaign_auto_options(options.model_options)
-                                : options.model_options;
+  const std::string model_options = campaign_model_options(options.model, options.model_options);
   Fitted f;
   std::vector<const Surrogate*> ptrs;
   for (Eigen::Index k = 0; k < Y.cols(); ++k) {

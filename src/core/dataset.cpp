@@ -372,7 +372,8 @@ Dataset read_dataset_table(const CsvTable& t, const CsvImportOptions& options, I
   for (const auto& p : options.process) proc_cols.push_back(claim(p, "process"));
   for (const auto& tg : options.targets) target_cols.push_back(claim(tg, "target"));
   if (comp_col || options.no_composition) rep.composition_reason = "given";
-  if (!options.no_composition && !comp_col) {
+  rep.composition_guessed = !options.no_composition && !comp_col;
+  if (rep.composition_guessed) {
     const Detected found = detect_composition(t, used, options.formula);
     if (found.column) {
       comp_col = found.column;
@@ -396,7 +397,7 @@ Dataset read_dataset_table(const CsvTable& t, const CsvImportOptions& options, I
         Composition::parse_into(s, d.compositions[i], options.formula);
       } catch (const FormulaError& e) {
         std::string why = e.what();
-        if (rep.composition_reason != "given")
+        if (rep.composition_guessed)
           why += " (the composition column was detected: " + rep.composition_reason +
                  "; name it with --composition COL, or use --no-composition)";
         throw DataError(format_location({t.file, i + 2, d.composition_column, ""}, why));

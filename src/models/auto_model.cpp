@@ -205,6 +205,12 @@ std::string campaign_auto_options(const std::string& user_json) {
   return j.dump();
 }
 
+std::string campaign_model_options(const std::string& model, const std::string& user_json) {
+  if (model == "gp") return gp_options_with_few_point_priors(user_json);
+  if (model == "auto") return campaign_auto_options(user_json);
+  return user_json;
+}
+
 std::vector<AutoCandidate> effective_candidates(const AutoOptions& options, std::size_t rows, bool feature_aware) {
   if (!options.candidates.empty()) return options.candidates;
   return default_candidates(rows, options.classification, feature_aware, options);

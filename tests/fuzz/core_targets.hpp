@@ -159,18 +159,18 @@ inline std::string fuzz_csv_one(const std::uint8_t* data, std::size_t size) {
     try {
       CsvImportOptions options;
       options.no_composition = no_composition;
+      const CsvTable csv = read_csv(path);
       ImportReport report;
-      const Dataset d = read_dataset_csv(path, options, &report);
+      const Dataset d = read_dataset_table(csv, options, &report);
       d.validate();
       if (d.has_composition()) {
         if (d.compositions.size() != d.rows()) return "compositions size differs from rows";
         for (const auto& c : d.compositions)
           if (std::string err = check_composition(c); !err.empty()) return "dataset composition: " + err;
       }
-      const CsvTable table = read_csv(path);
       std::size_t accounted = report.not_imported.size() + d.process.size() + d.targets.size() +
                               (d.has_composition() ? 1 : 0) + (d.id_column.empty() ? 0 : 1);
-      if (accounted != table.header.size()) return "an import left a column unaccounted for";
+      if (accounted != csv.header.size()) return "an import left a column unaccounted for";
     } catch (const Error&) {
     }
   }

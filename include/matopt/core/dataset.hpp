@@ -71,7 +71,7 @@ struct Dataset {
 
 /// @brief How to turn a CSV into a Dataset.
 ///
-/// Without `composition` and `no_composition`, the composition column is detected (docs/data.md):
+/// Without `composition` and `no_composition`, the composition column is detected (docs/file-formats.md):
 /// the first column named like one (composition, formula, formula_pretty, comp, … in any case), else
 /// the first text column of which more than half the cells parse as formulas. A detected column is
 /// the composition column: a cell that does not parse is a DataError naming its row and token. No
@@ -91,6 +91,7 @@ struct ImportReport {
   /// How the composition column was found: "given", "named like a composition", "N of M cells parse
   /// as formulas", or "" (none).
   std::string composition_reason;
+  bool composition_guessed = false;  ///< no column was named and none was refused: the import looked for one
   bool targets_guessed = false;  ///< the targets are every remaining numeric/boolean column
   /// Columns of the table that are in no role, with the reason ("text: ...", "empty", "not named ...").
   std::vector<std::pair<std::string, std::string>> not_imported;

@@ -133,6 +133,10 @@ inline constexpr std::size_t kCampaignMinRowsForSelection = 500;
 /// `min_rows_for_selection` = kCampaignMinRowsForSelection where the user did not set it.
 std::string campaign_auto_options(const std::string& user_json);
 
+/// @brief The options a campaign round fits surrogate `model` with: the GP's few-point priors
+/// (gp_options_with_few_point_priors), campaign_auto_options for "auto", else `user_json` unchanged.
+std::string campaign_model_options(const std::string& model, const std::string& user_json);
+
 /// @brief The candidate list the engine will expand: `options.candidates`, else the defaults.
 std::vector<AutoCandidate> effective_candidates(const AutoOptions& options, std::size_t rows, bool feature_aware);
 
