@@ -19,7 +19,7 @@ this file matches the binary. Exit codes: 0 ok, 1 usage error, 2 data or runtime
 HEAD
 "$matopt" --help | sed 's/[[:space:]]*$//'
 printf '```\n'
-for cmd in import info export featurize train predict init propose ingest status report; do
+for cmd in import info export featurize train predict init propose ingest status report screen; do
   section "$cmd"
 done
 for b in featurize matbench bo campaign; do

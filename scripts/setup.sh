@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake ninja-build pkg-config ccache
           libeigen3-dev libtorch-dev nlohmann-json3-dev libspdlog-dev libcli11-dev catch2 libhdf5-dev
           libopenblas0-pthread
+          libopenmpi-dev openmpi-bin  # MPI for `matopt screen` across processes (optional part)
           python3-h5py  # h5py: the CLI tests read our HDF5 files the way docs/file-formats.md shows
           # the Python module (python/) and its tests, for Debian's /usr/bin/python3
           pybind11-dev python3-pybind11 python3-dev python3-numpy python3-pandas python3-pytest python3-sklearn)

@@ -87,6 +87,9 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--features", opts->features,
                     "Model inputs: point (design coordinates, default) or featurizers, e.g. magpie");
     cmd->add_option("--raw-samples", opts->raw_samples, "Space-filling samples scored in a continuous space");
+    cmd->add_flag("--enumerate", opts->enumerate_grid,
+                  "Score every feasible point of the granularity grid as a pool (at most 2e6 points; larger grids: "
+                  "`matopt screen`)");
     cmd->add_option("--min-measurements", opts->min_measurements,
                     "Measurements needed before fitting models (fewer: space-filling design; default 3 with a "
                     "pool, else 2(d+1))");

@@ -7,9 +7,11 @@
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
 #include "matopt/core/version.hpp"
+#include "screen_mpi.hpp"
 
 int main(int argc, char** argv) {
   using namespace matopt::cli;
+  MpiSession mpi(argc, argv);
   Context ctx;
   for (int i = 0; i < argc; ++i) ctx.argv.emplace_back(argv[i]);
 
@@ -26,6 +28,7 @@ int main(int argc, char** argv) {
   register_model_commands(app, ctx);
   register_campaign_commands(app, ctx);
   register_bench_commands(app, ctx);
+  register_screen_command(app, ctx);
 
   try {
     app.parse(argc, argv);
@@ -37,16 +40,16 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "matopt: %s\n", e.what());
-    return kExitUsage;
+    return mpi.fail(kExitUsage);
   } catch (const matopt::InvalidArgument& e) {
     std::fprintf(stderr, "matopt: error: %s\n", e.what());
-    return kExitUsage;
+    return mpi.fail(kExitUsage);
   } catch (const matopt::Error& e) {
     std::fprintf(stderr, "matopt: error: %s\n", e.what());
-    return kExitData;
+    return mpi.fail(kExitData);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "matopt: internal error: %s\n", e.what());
-    return kExitData;
+    return mpi.fail(kExitData);
   }
   return kExitOk;
 }

@@ -28,35 +28,29 @@ std::vector<std::string> element_list(const Composition& c) {
   return out;
 }
 
-/// Formulas copied into one buffer (the GIL is released while they are featurized, so the
-/// Python strings must not be used then).
-struct FormulaBuffer {
-  std::string text;
-  std::vector<std::size_t> ends;
-  std::vector<std::string_view> views() const {
-    std::vector<std::string_view> v(ends.size());
-    std::size_t b = 0;
-    for (std::size_t i = 0; i < ends.size(); ++i) {
-      v[i] = std::string_view(text).substr(b, ends[i] - b);
-      b = ends[i];
-    }
-    return v;
-  }
+/// UTF-8 views of the formulas, valid while `owner` lives. The GIL is released while they are
+/// featurized; the tuple (immutable, holding a reference to every string) keeps the text alive even
+/// if another thread changes the caller's list meanwhile, and Python caches each string's UTF-8 form
+/// inside the string object, so no text is copied.
+struct FormulaViews {
+  py::tuple owner;
+  std::vector<std::string_view> views;
 };
 
-FormulaBuffer copy_formulas(const py::list& formulas) {
-  FormulaBuffer buf;
-  buf.ends.reserve(formulas.size());
-  for (py::handle h : formulas) {
+FormulaViews formula_views(const py::list& formulas) {
+  FormulaViews out;
+  out.owner = py::reinterpret_steal<py::tuple>(PySequence_Tuple(formulas.ptr()));
+  if (!out.owner) throw py::error_already_set();
+  out.views.reserve(out.owner.size());
+  for (py::handle h : out.owner) {
     if (!PyUnicode_Check(h.ptr()))
       throw py::type_error("featurize: formulas must be strings (got " + std::string(py::str(h.get_type())) + ")");
     Py_ssize_t len = 0;
     const char* s = PyUnicode_AsUTF8AndSize(h.ptr(), &len);
     if (s == nullptr) throw py::error_already_set();
-    buf.text.append(s, static_cast<std::size_t>(len));
-    buf.ends.push_back(buf.text.size());
+    out.views.emplace_back(s, static_cast<std::size_t>(len));
   }
-  return buf;
+  return out;
 }
 
 py::tuple featurize_list(const py::list& formulas, const std::string& features, unsigned threads, bool impute,
@@ -64,8 +58,8 @@ py::tuple featurize_list(const py::list& formulas, const std::string& features, 
   FeaturizerOptions fo;
   fo.impute_missing = impute;
   std::unique_ptr<Featurizer> f = make_featurizer(features, fo);
-  const FormulaBuffer buf = copy_formulas(formulas);
-  const std::vector<std::string_view> views = buf.views();
+  const FormulaViews text = formula_views(formulas);
+  const std::vector<std::string_view>& views = text.views;
   const auto n = static_cast<py::ssize_t>(views.size());
   if (f->needs_fit()) {
     // `fractions` learns its element list from these formulas first, as `matopt featurize` does.

@@ -20,6 +20,7 @@
 #include "matopt/featurize/pipeline.hpp"
 #include "matopt/models/auto_model.hpp"
 #include "matopt/models/surrogate.hpp"
+#include "matopt/optimize/grid.hpp"
 #include "matopt/optimize/propose.hpp"
 #include "matopt/optimize/sampling.hpp"
 
@@ -214,7 +215,13 @@ ProposeResult model_picks(const Campaign& c, const RoundState& st, const Campaig
   if (m > 1 || ref.summary() == "threshold") po.batch.ref_point = ref.value;
   po.raw_samples = options.raw_samples;
   po.threads = options.threads;
-  po.pool = c.pool();
+  if (options.enumerate_grid) {
+    if (c.pool().rows() > 0) throw InvalidArgument("propose --enumerate: the space has a candidate pool; its rows are already scored whole");
+    po.pool = feasible_grid_points(DesignGrid(space, default_process_grid(space)), kMaxEnumeratedCandidates);
+    log_info("propose: scoring all " + std::to_string(po.pool.rows()) + " feasible grid points");
+  } else {
+    po.pool = c.pool();
+  }
   return matopt::propose(working, *fitted.posterior, features, obs_pts, obs_Y, stack(st.pending, d), po);
 }
 
@@ -222,6 +229,7 @@ ProposeResult model_picks(const Campaign& c, const RoundState& st, const Campaig
 
 std::vector<ProposalRecord> Campaign::propose(const CampaignProposeOptions& options, const std::vector<std::string>& argv) {
   if (options.q < 1) throw InvalidArgument("propose: --batch must be at least 1 (got " + std::to_string(options.q) + ")");
+  if (options.enumerate_grid) check_grid_fits(DesignGrid(space_, default_process_grid(space_)), kMaxEnumeratedCandidates);
   std::optional<CampaignLock> lock;
   if (!is_in_memory()) {
     lock.emplace(path_, CampaignLock::default_timeout());

@@ -15,11 +15,30 @@
 
 namespace matopt::detail {
 
-/// Threads to use: `requested` if positive, else every core (at least 1).
+/// Set on a thread that is itself one worker of an outer parallel loop (see SerialScope).
+inline thread_local bool serial_thread = false;
+
+/// Threads to use: `requested` if positive, else every core (at least 1), or 1 inside a SerialScope.
 inline unsigned resolve_threads(long long requested) {
   if (requested > 0) return static_cast<unsigned>(requested);
+  if (serial_thread) return 1;
   return std::max(1u, std::thread::hardware_concurrency());
 }
+
+/// While alive, loops on this thread that ask for "all cores" (threads = 0) run on it alone: an
+/// outer loop whose workers each call into models (e.g. screening blocks) already uses every core,
+/// and nested thread pools would only oversubscribe them. Results do not change (they never depend
+/// on the thread count).
+class SerialScope {
+ public:
+  SerialScope() : previous_(serial_thread) { serial_thread = true; }
+  ~SerialScope() { serial_thread = previous_; }
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  bool previous_;
+};
 
 /// Runs fn(begin, end) over [0, n) split into at most `threads` (0 = all cores) contiguous chunks of
 /// at least `min_chunk` items. If several chunks throw, the exception of the lowest chunk is

@@ -96,7 +96,14 @@ struct CampaignProposeOptions {
   int min_measurements = 0;
   /// Scoring threads (0 = all cores); proposals do not depend on it.
   int threads = 0;
+  /// Score every feasible point of the space's granularity grid as a candidate pool instead of
+  /// sampling and refining (optimize/grid.hpp; process parameters must be categorical or integer).
+  /// A grid of more than kMaxEnumeratedCandidates points is refused with a pointer to `matopt screen`.
+  bool enumerate_grid = false;
 };
+
+/// Most grid points `propose` scores as a pool when asked to enumerate the grid.
+inline constexpr std::uint64_t kMaxEnumeratedCandidates = 2000000;
 
 /// @brief The strategy `propose` uses when none is given: "ucb" for one objective, "qnehvi" for
 /// several (q = 1 and q > 1 alike); docs/campaign.md has the measurements that chose them.
