@@ -50,7 +50,7 @@ for model in gp forest; do
 done
 
 mpirun_cmd=()
-if command -v mpirun >/dev/null && ldd "$matopt" | grep -q libmpi; then
+if command -v mpirun >/dev/null && ldd "$matopt" | grep libmpi >/dev/null; then
   mpirun_cmd=(mpirun --oversubscribe)
   [ "$(id -u)" -eq 0 ] && mpirun_cmd+=(--allow-run-as-root)
 fi

@@ -19,9 +19,12 @@ this file matches the binary. Exit codes: 0 ok, 1 usage error, 2 data or runtime
 HEAD
 "$matopt" --help | sed 's/[[:space:]]*$//'
 printf '```\n'
-for cmd in import info export featurize train predict init propose ingest status report screen; do
-  section "$cmd"
-done
-for b in featurize matbench bo campaign; do
-  section bench "$b"
+# The subcommands as the binary lists them (no list here to keep in step with apps/matopt/).
+subcommands() { "$matopt" "$@" --help | sed -n '/^Subcommands:/,/^$/s/^  \([a-z][a-z-]*\) .*/\1/p'; }
+for cmd in $(subcommands); do
+  if [ "$cmd" = bench ]; then
+    for b in $(subcommands bench); do section bench "$b"; done
+  else
+    section "$cmd"
+  fi
 done

@@ -88,7 +88,38 @@ MatbenchFolds read_matbench_folds(const std::filesystem::path& path) {
   return parse_matbench_folds(ss.str(), path.string());
 }
 
+namespace {
+
+// Splits that need not partition the rows: every index in range, none twice in a fold, training rows
+// (when given) non-empty and disjoint from the test rows.
+void validate_free_folds(const MatbenchFolds& folds, std::size_t n_rows, const std::string& name) {
+  if (folds.test.empty()) throw DataError(name + ": no folds");
+  if (!folds.train.empty() && folds.train.size() != folds.test.size())
+    throw DataError(name + ": " + std::to_string(folds.train.size()) + " training sets for " +
+                    std::to_string(folds.test.size()) + " folds");
+  std::vector<char> seen(n_rows, 0);
+  for (std::size_t k = 0; k < folds.test.size(); ++k) {
+    if (folds.test[k].empty()) throw DataError(name + ": fold " + std::to_string(k) + " has no test rows");
+    std::fill(seen.begin(), seen.end(), 0);
+    for (std::size_t i : folds.test[k]) {
+      if (i >= n_rows || seen[i])
+        throw DataError(name + ": fold " + std::to_string(k) + ": test row index " + std::to_string(i) +
+                        (i >= n_rows ? " is past the end of the dataset" : " appears twice"));
+      seen[i] = 1;
+    }
+    if (folds.train.empty()) continue;
+    if (folds.train[k].empty()) throw DataError(name + ": fold " + std::to_string(k) + " has no training rows");
+    for (std::size_t i : folds.train[k])
+      if (i >= n_rows || seen[i] == 1)
+        throw DataError(name + ": fold " + std::to_string(k) + ": training row index " + std::to_string(i) +
+                        (i >= n_rows ? " is past the end of the dataset" : " is also a test row"));
+  }
+}
+
+}  // namespace
+
 void validate_matbench_folds(const MatbenchFolds& folds, std::size_t n_rows, const std::string& name) {
+  if (!folds.partition) return validate_free_folds(folds, n_rows, name);
   if (folds.test.size() < 2)
     throw DataError(name + ": expected at least 2 folds, got " + std::to_string(folds.test.size()));
   if (folds.n != 0 && folds.n != n_rows)
@@ -128,6 +159,7 @@ std::vector<std::size_t> matbench_train_rows(const MatbenchFolds& folds, std::si
     throw InvalidArgument("fold " + std::to_string(fold) + " does not exist (there are " +
                           std::to_string(folds.test.size()) + " folds, 0.." + std::to_string(folds.test.size() - 1) +
                           ")");
+  if (!folds.train.empty()) return folds.train.at(fold);
   std::vector<char> is_test(n_rows, 0);
   for (std::size_t i : folds.test[fold])
     if (i < n_rows) is_test[i] = 1;

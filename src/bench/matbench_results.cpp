@@ -84,6 +84,7 @@ void write_matbench_results(const MatbenchRun& run, const std::filesystem::path&
   for (const auto& f : run.folds) {
     Json jf;
     jf["fold"] = f.fold;
+    if (!f.label.empty()) jf["label"] = f.label;
     jf["model"] = f.model;
     jf["transform"] = f.transform;
     jf["features"] = f.features;
@@ -186,6 +187,7 @@ MatbenchRun read_matbench_results(const std::filesystem::path& path) {
     for (const Json& jf : j.at("folds")) {
       MatbenchFoldResult f;
       f.fold = jf.at("fold").get<std::size_t>();
+      f.label = jf.value("label", std::string());
       f.model = jf.at("model").get<std::string>();
       f.transform = jf.at("transform").get<std::string>();
       f.features = jf.value("features", std::string());

@@ -52,11 +52,12 @@ std::string data_fingerprint(const Dataset& data, const Eigen::VectorXd& y, cons
     const double v = y[static_cast<Eigen::Index>(i)];
     h = fnv1a(h, &v, sizeof v);
   }
-  for (const auto& t : folds.test) {
-    const std::size_t n = t.size();
-    h = fnv1a(h, &n, sizeof n);
-    h = fnv1a(h, t.data(), t.size() * sizeof(std::size_t));
-  }
+  for (const auto* sets : {&folds.test, &folds.train})
+    for (const auto& t : *sets) {
+      const std::size_t n = t.size();
+      h = fnv1a(h, &n, sizeof n);
+      h = fnv1a(h, t.data(), t.size() * sizeof(std::size_t));
+    }
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
@@ -246,6 +247,7 @@ MatbenchFoldResult run_fold(const FoldPlan& plan, const Dataset& data, const Eig
 
   MatbenchFoldResult res;
   res.fold = k;
+  if (k < folds.labels.size()) res.label = folds.labels[k];
   res.n_train = train.size();
   res.rows = test;
   res.y_true.resize(static_cast<Eigen::Index>(test.size()));
@@ -303,7 +305,7 @@ MatbenchRun run_matbench(const Dataset& data, const std::string& target, const M
   run.n_rows = data.rows();
   run.n_folds = folds.test.size();
   validate_matbench_folds(folds, data.rows(), label.empty() ? "folds" : label + " folds");
-  if (data.rows() < 2 * folds.test.size())
+  if (folds.partition && data.rows() < 2 * folds.test.size())
     throw DataError(label + ": too few rows (" + std::to_string(data.rows()) + ") for " +
                     std::to_string(folds.test.size()) + " folds");
 

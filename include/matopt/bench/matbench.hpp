@@ -44,6 +44,14 @@ struct MatbenchFolds {
   std::string task_type;  ///< "task_type" field ("" if absent)
   std::size_t n = 0;      ///< "n" field (0 if absent)
   std::vector<std::vector<std::size_t>> test;
+  /// Training rows per fold (0-based); empty = every row not in the fold's test set. Set by the
+  /// out-of-distribution splits of `matopt evaluate` (models/splits.hpp), never read from a file.
+  std::vector<std::vector<std::size_t>> train;
+  /// One name per fold for tables ("Fe", "cluster 2", a group's value); empty = fold numbers.
+  std::vector<std::string> labels;
+  /// The test sets partition the rows (Matbench's folds). False for splits whose test sets may
+  /// overlap or leave rows out (leave-one-element-out, forward chaining in time).
+  bool partition = true;
 };
 
 /// @brief Parses folds JSON text; `name` is used in messages. Throws DataError on malformed JSON, a
@@ -54,10 +62,12 @@ MatbenchFolds read_matbench_folds(const std::filesystem::path& path);
 
 /// @brief Checks that the test folds partition rows 0..n_rows-1: no index past the end, no row in two
 /// folds (or twice in one), no row in none, "n" (if given) equal to n_rows, at least 2 folds, none
-/// empty. Throws DataError naming `name`, the fold and the index.
+/// empty. Throws DataError naming `name`, the fold and the index. Folds with `partition` false need
+/// only 1 fold, indices in range, no row twice in one fold, and explicit training rows (when given)
+/// that are in range, non-empty and disjoint from the fold's test rows.
 void validate_matbench_folds(const MatbenchFolds& folds, std::size_t n_rows, const std::string& name);
 
-/// @brief Training rows of fold `fold` (every row not in its test set), ascending.
+/// @brief Training rows of fold `fold`: `train[fold]` when given, else every row not in its test set, ascending.
 std::vector<std::size_t> matbench_train_rows(const MatbenchFolds& folds, std::size_t fold, std::size_t n_rows);
 
 /// @brief Regression for Continuous/Integer targets, classification for Boolean ones; DataError naming
@@ -170,6 +180,7 @@ struct MatbenchOptions {
 /// @brief One finished outer fold.
 struct MatbenchFoldResult {
   std::size_t fold = 0;
+  std::string label;      ///< MatbenchFolds::labels of the fold ("" for Matbench's numbered folds)
   std::string model;      ///< model used on the test rows ("gp"/"ensemble"/"forest"/"boost", or "pool": see `pool`)
   std::string transform;  ///< target transform used ("none"/"log1p"; "" for classification)
   std::string features;   ///< feature spec used (a pool: the distinct specs of its members, ','-separated)
