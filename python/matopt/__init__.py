@@ -138,7 +138,8 @@ class Model:
         Returns a DataFrame with the columns of ``matopt predict``: ``id``, then for each target
         ``<target>_mean``, ``_std``, ``_epistemic_std``, ``_aleatoric_std``, ``_median``, ``_q05``,
         ``_q95``, and where the model has them ``_conformal_lower``/``_conformal_upper``,
-        ``_p_positive`` (hurdle) and ``_probability``/``_label`` (classification); docs/models.md.
+        ``_p_positive`` (hurdle) and ``_probability``/``_label`` (classification); last
+        ``domain_score`` and ``in_domain`` (distance to the training rows; docs/models.md).
         `id` names a row-id column of `data` (default: ids "1".."n").
         """
         ids, header, values = self._m.predict(_source(data, "DataFrame"), id)

@@ -9,6 +9,7 @@
 
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
+#include "matopt/models/domain.hpp"
 #include "matopt/models/metrics.hpp"
 
 namespace matopt {
@@ -64,6 +65,32 @@ void append_row(std::ostringstream& os, const std::string& label, const std::str
 
 }  // namespace
 
+DomainSummary domain_summary(const MatbenchRun& run, const MatbenchFolds& folds, const Eigen::MatrixXd& features,
+                             std::uint64_t seed) {
+  DomainSummary out;
+  double err_in = 0, err_out = 0;
+  for (const auto& f : run.folds) {
+    const std::vector<std::size_t> train = matbench_train_rows(folds, f.fold, static_cast<std::size_t>(features.rows()));
+    std::vector<Eigen::Index> tr(train.begin(), train.end()), te(f.rows.begin(), f.rows.end());
+    ApplicabilityDomain domain;
+    DomainOptions o;
+    o.seed = seed;
+    domain.fit(features(tr, Eigen::all), o);
+    const Eigen::VectorXd score = domain.score(features(te, Eigen::all));
+    for (Eigen::Index i = 0; i < score.size(); ++i) {
+      const bool inside = score[i] <= domain.threshold();
+      const double err = std::abs(f.y_true[i] - f.mean[i]);
+      (inside ? out.inside : out.outside) += 1;
+      (inside ? err_in : err_out) += err;
+    }
+  }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const bool regression = run.type == MatbenchTaskType::Regression;
+  out.mae_inside = regression && out.inside ? err_in / static_cast<double>(out.inside) : nan;
+  out.mae_outside = regression && out.outside ? err_out / static_cast<double>(out.outside) : nan;
+  return out;
+}
+
 MatbenchFolds folds_from_splits(const std::vector<DataSplit>& splits, std::size_t n_rows, bool partition) {
   MatbenchFolds f;
   f.n = n_rows;
@@ -110,12 +137,15 @@ EvaluationRun evaluate_splits(const Dataset& data, const std::string& target, co
   engine.dataset_label = label + " [" + options.split.text() + "]";
   out.run = run_matbench(model_data, target, folds, engine, counted);
   add_spearman(out.run);
+  const Eigen::MatrixXd features = split_features(model_data);
+  out.domain = domain_summary(out.run, folds, features, options.split.seed);
   out.ratio_metric = out.run.type == MatbenchTaskType::Regression ? "mae" : "log_loss";
   out.ratio = std::numeric_limits<double>::quiet_NaN();
   if (random_folds) {
     engine.dataset_label = label + " [random]";
     out.random = run_matbench(model_data, target, *random_folds, engine, counted);
     add_spearman(*out.random);
+    out.random_domain = domain_summary(*out.random, *random_folds, features, options.split.seed);
     out.ratio = mean_metric(out.run, out.ratio_metric) / mean_metric(*out.random, out.ratio_metric);
   }
   return out;
@@ -149,6 +179,12 @@ std::string format_evaluation(const EvaluationRun& e) {
     summary_row(*e.random, "random " + std::to_string(e.random->folds.size()) + "-fold, same model");
     os << "extrapolation penalty: " << e.ratio_metric << " " << e.split.text() << " / random = " << cell(e.ratio, 3) << '\n';
   }
+  auto domain_line = [&](const DomainSummary& d, const std::string& name) {
+    os << "applicability domain, " << name << ": " << d.inside << " test rows inside (MAE " << cell(d.mae_inside, 4)
+       << "), " << d.outside << " outside (MAE " << cell(d.mae_outside, 4) << ")\n";
+  };
+  domain_line(e.domain, e.split.text());
+  if (e.random_domain) domain_line(*e.random_domain, "random");
   return os.str();
 }
 

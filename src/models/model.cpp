@@ -13,6 +13,7 @@
 #include "matopt/core/rng.hpp"
 #include "matopt/models/auto_model.hpp"
 #include "matopt/models/deep_ensemble.hpp"
+#include "matopt/models/domain.hpp"
 #include "matopt/models/gaussian_process.hpp"
 
 namespace matopt {
@@ -145,6 +146,7 @@ struct Model::Impl {
   std::vector<std::unique_ptr<Surrogate>> surrogates;
   std::string composition_column;
   std::vector<std::string> process_columns;
+  ApplicabilityDomain domain;  ///< of the training rows, in the pipeline's features (unfitted in files before it)
 };
 
 Model::Model() : impl_(std::make_unique<Impl>()) {}
@@ -179,6 +181,25 @@ void check_learnable(const std::string& name, const Column& col, const std::vect
   if (constant)
     throw DataError("train: target '" + name + "' has one distinct value (" + format_double(first) + ") in all " +
                     std::to_string(rows.size()) + " rows with a value; there is nothing to learn");
+}
+
+}  // namespace
+
+namespace {
+
+// The domain is that of the rows some target was trained on (every feature finite there).
+void fit_domain(ApplicabilityDomain& domain, const MatrixXd& X, const Dataset& data,
+                const std::vector<std::string>& targets, std::uint64_t seed) {
+  std::vector<Index> rows;
+  for (Index r = 0; r < X.rows(); ++r) {
+    bool any = false;
+    for (const auto& t : targets) any = any || std::isfinite(data.target(t).values[static_cast<std::size_t>(r)]);
+    if (any && X.row(r).allFinite()) rows.push_back(r);
+  }
+  if (rows.size() < 2) return;
+  DomainOptions o;
+  o.seed = derive_seed(seed, 0xD0);
+  domain.fit(take_rows(X, rows), o);
 }
 
 }  // namespace
@@ -309,7 +330,17 @@ Model Model::train(const Dataset& data, const std::vector<std::string>& targets,
     im.surrogates.push_back(std::move(sur));
   }
   progress.finish();
+  fit_domain(im.domain, X, data, targets, options.seed);
   return m;
+}
+
+const ApplicabilityDomain* Model::domain() const noexcept {
+  return impl_->domain.is_fitted() ? &impl_->domain : nullptr;
+}
+
+Eigen::VectorXd Model::domain_scores(const Dataset& data) const {
+  if (!impl_->domain.is_fitted()) throw InvalidArgument("Model::domain_scores: the model file has no applicability domain (trained before matopt 0.13)");
+  return impl_->domain.score(impl_->pipeline.transform(data));
 }
 
 std::vector<Prediction> Model::predict_features(const MatrixXd& X) const {
@@ -363,6 +394,7 @@ void Model::save(const std::filesystem::path& path) const {
     g.set_attr("training_rows", static_cast<std::int64_t>(info.training_rows));
     im.surrogates[t]->save(g.child("surrogate"));
   }
+  if (im.domain.is_fitted()) im.domain.save(root.child("domain"));
   save_archive(root, path, kFormat, kVersion);
 }
 
@@ -393,6 +425,7 @@ Model Model::load(const std::filesystem::path& path) {
       im.surrogates.push_back(load_surrogate(g.child("surrogate")));
       im.targets.push_back(info);
     }
+    if (root.has_child("domain")) im.domain.load(root.child("domain"));
   } catch (const IOError& e) {
     throw IOError(path.string() + ": " + e.what());
   }

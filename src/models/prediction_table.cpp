@@ -4,6 +4,7 @@
 
 #include "matopt/models/distribution.hpp"
 #include "matopt/models/model.hpp"
+#include "matopt/models/domain.hpp"
 
 namespace matopt {
 
@@ -63,6 +64,14 @@ PredictionTable prediction_table(const Model& model, const Dataset& data) {
   Eigen::Index c = 0;
   for (const auto& part : parts)
     for (const auto& [n, v] : part.columns) table.values.col(c++) = v;
+  if (const ApplicabilityDomain* domain = model.domain()) {
+    const Eigen::VectorXd score = model.domain_scores(data);
+    table.columns.push_back("domain_score");
+    table.columns.push_back("in_domain");
+    table.values.conservativeResize(Eigen::NoChange, c + 2);
+    table.values.col(c) = score;
+    table.values.col(c + 1) = (score.array() <= domain->threshold()).cast<double>().matrix();
+  }
   return table;
 }
 

@@ -46,16 +46,19 @@ void check_folds(const SplitSpec& spec, std::size_t n) {
                           std::to_string(spec.folds));
 }
 
-// Standardized Magpie features of the compositions, then the process columns: what LOCO clusters.
-Eigen::MatrixXd cluster_features(const Dataset& data) {
+}  // namespace
+
+Eigen::MatrixXd split_features(const Dataset& data) {
   PipelineOptions po;
   po.features = data.has_composition() ? "magpie" : "none";
   Pipeline p(po);
   p.fit(data);
   Eigen::MatrixXd X = p.transform(data);
-  if (X.cols() == 0) throw InvalidArgument("--split loco: the dataset has neither a composition nor process columns to cluster on");
+  if (X.cols() == 0) throw InvalidArgument("the dataset has neither a composition nor process columns to measure distances in");
   return X;
 }
+
+namespace {
 
 std::vector<DataSplit> element_splits(const Dataset& data, const SplitSpec& spec, std::vector<std::string>* skipped) {
   if (!data.has_composition()) throw InvalidArgument("--split element: the dataset has no composition column");
@@ -284,7 +287,7 @@ std::vector<DataSplit> make_splits(const Dataset& data, const SplitSpec& spec, s
       break;
     case SplitKind::Cluster: {
       check_folds(spec, n);
-      const std::vector<int> of = kmeans_clusters(cluster_features(data), spec.folds, spec.seed);
+      const std::vector<int> of = kmeans_clusters(split_features(data), spec.folds, spec.seed);
       const int k = *std::max_element(of.begin(), of.end()) + 1;
       out = splits_from_assignment(of, k, "cluster");
       break;

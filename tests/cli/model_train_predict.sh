@@ -17,8 +17,13 @@ grep -q "trained 1 target" "$TMP/train.out" || fail "train summary missing: $(ca
 [ -s "$TMP/model.h5" ] || fail "no model file"
 
 "$BIN" predict --model "$TMP/model.h5" "$TMP/query.csv" -o "$TMP/pred.csv" || fail "predict exited $?"
-head -1 "$TMP/pred.csv" | grep -qx 'id,yield strength_mean,yield strength_std,yield strength_epistemic_std,yield strength_aleatoric_std,yield strength_median,yield strength_q05,yield strength_q95' \
+head -1 "$TMP/pred.csv" | grep -qx 'id,yield strength_mean,yield strength_std,yield strength_epistemic_std,yield strength_aleatoric_std,yield strength_median,yield strength_q05,yield strength_q95,domain_score,in_domain' \
   || fail "bad header: $(head -1 "$TMP/pred.csv")"
+# Applicability domain: a training composition scores 0 and is inside; gold and rock salt are far outside.
+{ echo composition; sed -n 2p "$TMP/train.csv" | cut -d, -f1; echo Au; echo NaCl; } > "$TMP/far.csv"
+"$BIN" predict --model "$TMP/model.h5" "$TMP/far.csv" -o "$TMP/far_pred.csv" || fail "predict far rows"
+awk -F, 'NR == 2 { if ($9 != 0 || $10 != 1) bad = 1 } NR > 2 { if (!($9 > 3) || $10 != 0) bad = 1 } END { exit bad }' \
+  "$TMP/far_pred.csv" || fail "domain columns: $(cat "$TMP/far_pred.csv")"
 # A GP's distribution is Gaussian: median = mean, q05/q95 = mean ∓ 1.6448536·std.
 awk -F, 'NR > 1 { d = $2 - 1.6448536 * $3 - $7; u = $2 + 1.6448536 * $3 - $8;
                   if ($6 != $2 || d * d > 1e-12 * $2 * $2 || u * u > 1e-12 * $2 * $2) bad = 1 } END { exit bad }' \
@@ -62,7 +67,7 @@ for k in 1 2; do
   "$BIN" predict --model "$TMP/auto$k.h5" "$TMP/query.csv" -o "$TMP/auto$k.csv" || fail "auto predict $k"
 done
 cmp -s "$TMP/auto1.csv" "$TMP/auto2.csv" || fail "auto predictions differ between identical runs"
-head -1 "$TMP/auto1.csv" | grep -q 'yield strength_q95,yield strength_conformal_lower,yield strength_conformal_upper$' \
+head -1 "$TMP/auto1.csv" | grep -q 'yield strength_q95,yield strength_conformal_lower,yield strength_conformal_upper,domain_score,in_domain$' \
   || fail "auto header: $(head -1 "$TMP/auto1.csv")"
 # q05 <= median <= q95 and the conformal interval holds the median.
 awk -F, 'NR > 1 { if (!($7 <= $6 && $6 <= $8 && $9 <= $6 && $6 <= $10)) bad = 1 } END { exit bad }' "$TMP/auto1.csv" \

@@ -36,7 +36,8 @@ def test_train_predict_equal_the_cli(tmp_path, small):
     p = m.predict(small)
     # a plain GP has a Gaussian distribution and no conformal interval
     assert list(p.columns) == ["id"] + ["yield strength_" + c for c in
-                                        ("mean", "std", "epistemic_std", "aleatoric_std", "median", "q05", "q95")]
+                                        ("mean", "std", "epistemic_std", "aleatoric_std", "median", "q05", "q95")] \
+        + ["domain_score", "in_domain"]
     np.testing.assert_array_equal(p["yield strength_median"], p["yield strength_mean"])
     np.testing.assert_allclose(p["yield strength_q95"] - p["yield strength_mean"],
                                1.6448536269514722 * p["yield strength_std"], rtol=1e-9)

@@ -25,6 +25,13 @@ struct EvaluationOptions {
   bool random_baseline = true;
 };
 
+/// @brief Test rows inside vs outside the applicability domain (models/domain.hpp) of their fold's
+/// training rows, measured in split_features() space, pooled over folds.
+struct DomainSummary {
+  std::size_t inside = 0, outside = 0;
+  double mae_inside = 0, mae_outside = 0;  ///< regression; NaN when a side is empty (or classification)
+};
+
 struct EvaluationRun {
   SplitSpec split;
   std::vector<std::string> skipped;   ///< elements or groups not held out, with the reason
@@ -34,6 +41,8 @@ struct EvaluationRun {
   /// random split's; NaN without a baseline.
   double ratio = 0;
   std::string ratio_metric;  ///< "mae" or "log_loss"
+  DomainSummary domain;                       ///< of the split's folds
+  std::optional<DomainSummary> random_domain; ///< of the baseline's folds
 };
 
 /// @brief The splits as MatbenchFolds (explicit training rows, labels, partition = false unless the
@@ -47,8 +56,13 @@ MatbenchFolds folds_from_splits(const std::vector<DataSplit>& splits, std::size_
 EvaluationRun evaluate_splits(const Dataset& data, const std::string& target, const EvaluationOptions& options,
                               const MatbenchFoldCallback& on_fold = {}, const MatbenchStartCallback& on_start = {});
 
+/// @brief Scores the test rows of each fold of `run` with an ApplicabilityDomain fitted on that
+/// fold's training rows of `features` (rows = dataset rows) and pools their absolute errors.
+DomainSummary domain_summary(const MatbenchRun& run, const MatbenchFolds& folds, const Eigen::MatrixXd& features,
+                             std::uint64_t seed);
+
 /// @brief The terminal table: one line per fold (label, rows, scores), the mean over folds, the
-/// baseline's mean and the ratio.
+/// baseline's mean, the ratio and the MAE inside vs outside the applicability domain.
 std::string format_evaluation(const EvaluationRun& run);
 
 }  // namespace matopt

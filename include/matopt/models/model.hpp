@@ -19,6 +19,8 @@
 
 namespace matopt {
 
+class ApplicabilityDomain;
+
 struct ModelOptions {
   /// Surrogate registry name: "auto" (the auto engine, docs/auto.md), "gp", "ensemble", "forest" or
   /// "boost".
@@ -72,6 +74,12 @@ class Model {
   const std::string& composition_column() const noexcept;
   const std::vector<std::string>& process_columns() const noexcept;
 
+  /// @brief The applicability domain of the training rows in the pipeline's features
+  /// (models/domain.hpp); null for model files written before it existed.
+  const ApplicabilityDomain* domain() const noexcept;
+  /// @brief Domain score of every row of `data` (0 at a training row; above domain()->threshold()
+  /// is outside). Throws InvalidArgument when the model has no domain.
+  Eigen::VectorXd domain_scores(const Dataset& data) const;
   /// @brief Writes the bundle atomically. Throws IOError.
   void save(const std::filesystem::path& path) const;
   /// @brief Reads a file written by save(). Throws IOError on a foreign, corrupt or newer file.
@@ -87,7 +95,9 @@ class Model {
 /// (σ split in the model's own proportions), `_median`, `_q05`, `_q95`; then, where the model has
 /// them, `_conformal_lower`, `_conformal_upper` (the auto engine, regression), `_p_positive` (a
 /// hurdle: P(y > 0)); classification adds `_probability` (P(y = 1)) and `_label` (1 when the
-/// probability reaches the model's decision threshold). See docs/models.md.
+/// probability reaches the model's decision threshold). Last, once per row, `domain_score` and
+/// `in_domain` (1 when the score is at most the domain's threshold) when the model has a domain.
+/// See docs/models.md.
 struct PredictionTable {
   std::vector<std::string> columns;
   Eigen::MatrixXd values;  ///< rows x columns

@@ -52,6 +52,11 @@ struct DataSplit {
 /// the column does not exist or `folds` is out of range.
 std::vector<DataSplit> make_splits(const Dataset& data, const SplitSpec& spec, std::vector<std::string>* skipped = nullptr);
 
+/// @brief The features `loco` clusters on and `matopt evaluate` measures the applicability domain in:
+/// Magpie features of the composition (when there is one), then the process columns. InvalidArgument
+/// when there are neither.
+Eigen::MatrixXd split_features(const Dataset& data);
+
 /// @brief k-means (Lloyd) of the rows of X after standardizing each column (constant columns
 /// dropped), k-means++ seeding from `seed`, until no assignment changes (at most 300 iterations). A
 /// cluster that empties is re-seeded with the row farthest from its centre. Returns the cluster of
