@@ -87,6 +87,9 @@ void register_campaign_commands(CLI::App& app, Context& ctx) {
     cmd->add_option("--features", opts->features,
                     "Model inputs: point (design coordinates, default) or featurizers, e.g. magpie");
     cmd->add_option("--raw-samples", opts->raw_samples, "Space-filling samples scored in a continuous space");
+    cmd->add_option("--max-distance", opts->max_distance,
+                    "Trust region: only candidates within this applicability-domain score of the measured points "
+                    "(distance to the nearest one in units of their spacing; docs/campaign.md). Default: no limit");
     cmd->add_flag("--enumerate", opts->enumerate_grid,
                   "Score every feasible point of the granularity grid as a pool (at most 2e6 points; larger grids: "
                   "`matopt screen`)");

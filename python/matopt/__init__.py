@@ -295,7 +295,7 @@ class Campaign:
         return cls(_matopt._Campaign.open(_os.fspath(path)))
 
     def propose(self, batch=8, strategy=None, model=None, features="point", model_options=None,
-                raw_samples=1024, min_measurements=None):
+                raw_samples=1024, min_measurements=None, max_distance=None):
         """Fit surrogates on the measurements and propose the next `batch` experiments, as
         ``matopt propose``; the proposals are recorded in the campaign file.
 
@@ -317,6 +317,10 @@ class Campaign:
         min_measurements : int or None
             Measurements needed before a model is fitted (fewer: a seeded space-filling design).
             None = the CLI's default: 3 with a pool, else 2(d+1) for d coordinates.
+        max_distance : float or None
+            Trust region, as ``--max-distance``: only candidates whose applicability-domain score
+            (distance to the nearest measured point, in units of the measured points' spacing) is at
+            most this. None = no limit.
 
         Returns
         -------
@@ -328,7 +332,8 @@ class Campaign:
         kw = dict(q=int(batch), strategy=strategy or "", model=model or "",
                   model_options=_options_text(model_options), features=features,
                   raw_samples=int(raw_samples),
-                  min_measurements=0 if min_measurements is None else int(min_measurements))
+                  min_measurements=0 if min_measurements is None else int(min_measurements),
+                  max_distance=float("inf") if max_distance is None else float(max_distance))
         header, rows = self._c.propose(kw)
         return _sheet_to_frame(header, rows, self.space)
 

@@ -155,6 +155,7 @@ void bind_campaign_class(py::module_& m) {
         o.features = kw["features"].cast<std::string>();
         o.raw_samples = kw["raw_samples"].cast<int>();
         o.min_measurements = kw["min_measurements"].cast<int>();
+        o.max_distance = kw["max_distance"].cast<double>();
         const CsvTable sheet = without_gil([&] { return c.lab_sheet(c.propose(o)); });
         return table_to_python(sheet);
       })

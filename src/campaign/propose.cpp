@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <optional>
 
@@ -14,11 +15,13 @@
 #include "matopt/acquisition/reference_point.hpp"
 #include "matopt/campaign/campaign.hpp"
 #include "matopt/campaign/lock.hpp"
+#include "matopt/core/csv.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
 #include "matopt/featurize/pipeline.hpp"
 #include "matopt/models/auto_model.hpp"
+#include "matopt/models/domain.hpp"
 #include "matopt/models/surrogate.hpp"
 #include "matopt/optimize/grid.hpp"
 #include "matopt/optimize/propose.hpp"
@@ -222,6 +225,16 @@ ProposeResult model_picks(const Campaign& c, const RoundState& st, const Campaig
   } else {
     po.pool = c.pool();
   }
+  std::shared_ptr<ApplicabilityDomain> domain;
+  if (options.max_distance < std::numeric_limits<double>::infinity()) {
+    if (!(options.max_distance >= 0)) throw InvalidArgument("propose: --max-distance must be >= 0");
+    domain = std::make_shared<ApplicabilityDomain>();
+    domain->fit(features(obs_pts), DomainOptions{5, 0.95, derive_seed(round_seed, 0xD0)});
+    po.domain_score = [domain](const Eigen::MatrixXd& X) { return domain->score(X); };
+    po.max_domain_score = options.max_distance;
+    log_info("propose: trust region: domain score <= " + format_double(options.max_distance) +
+             " (the measured points' cross-validation threshold is " + format_double(domain->threshold()) + ")");
+  }
   return matopt::propose(working, *fitted.posterior, features, obs_pts, obs_Y, stack(st.pending, d), po);
 }
 
@@ -265,6 +278,8 @@ std::vector<ProposalRecord> Campaign::propose(const CampaignProposeOptions& opti
     if (!st.enough)
       log_info("propose: fewer than " + std::to_string(std::max(2, min_measurements)) +
                " measurements per output; space-filling initial design");
+    if (options.max_distance < std::numeric_limits<double>::infinity())
+      log_warn("propose: --max-distance does not apply to " + label + " picks (no model, no measured domain yet)");
   } else {
     const ProposeResult res = model_picks(*this, st, options, strategy, round_seed);
     for (Eigen::Index k = 0; k < res.points.rows(); ++k) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "matopt/core/cancel.hpp"
+#include "matopt/core/csv.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
@@ -35,6 +36,7 @@ struct Scorer {
   const Eigen::MatrixXd& observed_Y;
   const BatchOptions& batch;
   int threads;
+  const ProposeOptions* trust = nullptr;  ///< domain_score / max_domain_score, when set
 
   // Marginal acquisition scores of design points (rows). Blocks are scored concurrently; each row's
   // score depends only on that row, so the split does not change the result.
@@ -47,6 +49,11 @@ struct Scorer {
       Eigen::MatrixXd X = features(P.middleRows(begin, end - begin));
       Eigen::VectorXd s = prescreen_scores(model, space.objectives(), space.outcome_constraints(), observed_Y, X, batch);
       if (s.size() != end - begin) throw NumericalError("prescreen_scores returned " + std::to_string(s.size()) + " scores for " + std::to_string(end - begin) + " candidates");
+      if (trust && trust->domain_score) {  // outside the trust region: never preferred to a candidate inside
+        const Eigen::VectorXd ds = trust->domain_score(X);
+        for (Eigen::Index i = 0; i < s.size(); ++i)
+          if (!(ds[i] <= trust->max_domain_score)) s[i] = std::numeric_limits<double>::quiet_NaN();
+      }
       for (Eigen::Index i = 0; i < s.size(); ++i) out[begin + i] = std::isnan(s[i]) ? -std::numeric_limits<double>::infinity() : s[i];
     };
     detail::parallel_chunks(static_cast<std::size_t>(n), threads, kMinBlock, [&](std::size_t b, std::size_t e) {
@@ -97,6 +104,26 @@ class TopK {
   std::size_t k_;
   std::priority_queue<Entry, std::vector<Entry>, Worse> heap_;
 };
+
+// Refined points enter the shortlist whatever their score, so the trust region is checked once more.
+void drop_outside_trust_region(std::vector<TopK::Entry>& list, const FeatureFn& to_model_inputs, const ProposeOptions& options,
+                               Eigen::Index d, int q) {
+  if (list.empty()) return;
+  std::vector<Eigen::VectorXd> pts;
+  for (const auto& e : list) pts.push_back(e.point);
+  Eigen::MatrixXd P(static_cast<Eigen::Index>(pts.size()), d);
+  for (std::size_t i = 0; i < pts.size(); ++i) P.row(static_cast<Eigen::Index>(i)) = pts[i].transpose();
+  const Eigen::VectorXd ds = options.domain_score(to_model_inputs(P));
+  std::vector<TopK::Entry> kept;
+  for (std::size_t i = 0; i < list.size(); ++i)
+    if (ds[static_cast<Eigen::Index>(i)] <= options.max_domain_score) kept.push_back(std::move(list[i]));
+  if (static_cast<int>(kept.size()) < q)
+    throw InvalidArgument("propose: only " + std::to_string(kept.size()) + " of the " + std::to_string(list.size()) +
+                          " shortlisted candidates are within the trust region (domain score <= " +
+                          format_double(options.max_domain_score) + "), fewer than q = " + std::to_string(q) +
+                          "; raise --max-distance");
+  list = std::move(kept);
+}
 
 constexpr double kCompSteps[] = {0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001};
 constexpr int kGridSteps[] = {16, 8, 4, 2, 1};
@@ -205,7 +232,7 @@ ProposeResult propose(const DesignSpace& space, const PosteriorModel& model, con
   const auto t_start = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count()); };
   const int threads = thread_count(options.threads);
-  Scorer score{space, model, to_model_inputs, observed_Y, options.batch, threads};
+  Scorer score{space, model, to_model_inputs, observed_Y, options.batch, threads, &options};
   const std::size_t shortlist = static_cast<std::size_t>(std::max(options.batch.shortlist, q));
   TopK best(shortlist);
   std::size_t scored = 0;
@@ -273,7 +300,7 @@ ProposeResult propose(const DesignSpace& space, const PosteriorModel& model, con
     };
     for (int round = 0; round < rounds; ++round) {
       check_cancelled();
-      Scorer sc{space, model, to_model_inputs, believed_Y, options.batch, threads};
+      Scorer sc{space, model, to_model_inputs, believed_Y, options.batch, threads, &options};
       Eigen::VectorXd rs = s;
       if (round > 0 || pending_points.rows() > 0) {
         rs = sc(stack(cands, d));
@@ -338,6 +365,7 @@ ProposeResult propose(const DesignSpace& space, const PosteriorModel& model, con
 
   auto list = best.take();
   log_debug("propose: " + std::to_string(scored) + " candidates scored in " + elapsed() + " s");
+  if (options.domain_score) drop_outside_trust_region(list, to_model_inputs, options, d, q);
   if (static_cast<int>(list.size()) < q)
     throw InvalidArgument("propose: only " + std::to_string(list.size()) + " new feasible candidates remain (" +
                           std::to_string(taken.size()) + " points already measured or pending), fewer than q = " + std::to_string(q));

@@ -15,6 +15,7 @@
 #include "matopt/campaign/campaign.hpp"
 #include "matopt/core/csv.hpp"
 #include "matopt/core/error.hpp"
+#include "matopt/models/domain.hpp"
 
 namespace fs = std::filesystem;
 using namespace matopt;
@@ -194,4 +195,48 @@ TEST_CASE("the default reference point comes from the Pareto front, not from eve
   CHECK(rp.value[0] == Approx(-3.2));
   CHECK(rp.value[1] == 0.0);
   CHECK(c.status().ref_point[0] == Approx(3.2));
+}
+
+TEST_CASE("propose --max-distance keeps every proposal inside the trust region", "[campaign][propose_paths]") {
+  // Six measurements in the corner [0.05, 0.2]^2 of the unit square.
+  auto measured = [] {
+    Campaign c = Campaign::in_memory(kSpace, {}, 4);
+    std::vector<ResultRow> rows;
+    const double xs[] = {0.05, 0.2, 0.12, 0.05, 0.2, 0.12};
+    const double ys[] = {0.05, 0.05, 0.1, 0.2, 0.2, 0.15};
+    for (int i = 0; i < 6; ++i) {
+      ResultRow r;
+      r.point = Eigen::Vector2d(xs[i], ys[i]);
+      r.outputs = lab(r.point);
+      rows.push_back(r);
+    }
+    c.add_results(rows);
+    return c;
+  };
+  Eigen::MatrixXd obs(6, 2);
+  Campaign probe = measured();
+  for (int i = 0; i < 6; ++i) obs.row(i) = probe.measurements()[static_cast<std::size_t>(i)].point.transpose();
+  ApplicabilityDomain domain;
+  domain.fit(obs);  // point features of continuous parameters are the coordinates; the score is scale-free
+
+  CampaignProposeOptions po;
+  po.q = 3;
+  po.raw_samples = 128;
+  po.model_options = R"({"restarts": 1})";
+  Campaign free_run = measured();
+  double farthest = 0;
+  for (const auto& p : free_run.propose(po)) farthest = std::max(farthest, domain.score(p.point.transpose())[0]);
+  CHECK(farthest > 1.5);  // unconstrained, the acquisition explores well beyond the measured corner
+
+  po.max_distance = 1.5;
+  Campaign trusted = measured();
+  const auto props = trusted.propose(po);
+  REQUIRE(props.size() == 3);
+  for (const auto& p : props) CHECK(domain.score(p.point.transpose())[0] <= 1.5);
+
+  po.max_distance = 0.0;  // only the measured points themselves, which are never proposed again
+  Campaign none = measured();
+  CHECK_THROWS_WITH(none.propose(po), Catch::Contains("within the trust region"));
+  po.max_distance = -1;
+  CHECK_THROWS_WITH(measured().propose(po), Catch::Contains("--max-distance must be >= 0"));
 }

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -100,6 +101,10 @@ struct CampaignProposeOptions {
   /// sampling and refining (optimize/grid.hpp; process parameters must be categorical or integer).
   /// A grid of more than kMaxEnumeratedCandidates points is refused with a pointer to `matopt screen`.
   bool enumerate_grid = false;
+  /// Trust region: propose only candidates whose applicability-domain score (models/domain.hpp:
+  /// distance to the nearest measured point in the model's inputs, in units of the measured points'
+  /// spacing) is at most this. Infinity = no limit (the default). Needs 2 or more measurements.
+  double max_distance = std::numeric_limits<double>::infinity();
 };
 
 /// Most grid points `propose` scores as a pool when asked to enumerate the grid.

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <vector>
 
 #include "matopt/acquisition/batch.hpp"
@@ -43,6 +44,10 @@ struct ProposeOptions {
   std::size_t chunk_rows = 8192;  ///< pool rows read and scored per chunk
   int threads = 0;              ///< scoring threads; 0 = std::thread::hardware_concurrency()
   double duplicate_tolerance = 1e-9;  ///< points closer than this (max-norm) count as already measured
+  /// Trust region: the applicability-domain score of model-input rows (models/domain.hpp) and the
+  /// largest score a proposal may have; unset = no limit. Candidates beyond it are never proposed.
+  std::function<Eigen::VectorXd(const Eigen::MatrixXd& model_inputs)> domain_score;
+  double max_domain_score = std::numeric_limits<double>::infinity();
   /// Candidate rows held in memory (design points already inside the space, e.g. a campaign's stored
   /// pool), scored in chunks like a pool file and used instead of the space's pool file or sampling.
   /// ProposeResult::pool_rows are then 1-based row numbers of this matrix.
