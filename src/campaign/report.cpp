@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 #include "matopt/core/log.hpp"
 #include "matopt/core/rng.hpp"
 #include "matopt/core/version.hpp"
+#include "matopt/models/domain.hpp"
 #include "matopt/models/gaussian_process.hpp"
 #include "matopt/models/surrogate.hpp"
 
@@ -23,6 +25,33 @@ namespace matopt {
 using namespace campaign_detail;
 
 namespace {
+
+// Each proposal's applicability-domain score against the successful measurements, in the inputs the
+// report's cross-validation GP reads (NaN for all with fewer than 2 measurements).
+struct ProposalDomain {
+  std::vector<double> score;
+  double threshold = std::numeric_limits<double>::quiet_NaN();
+};
+ProposalDomain proposal_domain(const Campaign& c) {
+  ProposalDomain d;
+  d.score.assign(c.proposals().size(), std::numeric_limits<double>::quiet_NaN());
+  std::vector<const MeasurementRecord*> ok;
+  for (const auto& m : c.measurements())
+    if (!m.failed) ok.push_back(&m);
+  if (ok.size() < 2 || c.proposals().empty()) return d;
+  Eigen::MatrixXd pts(static_cast<Eigen::Index>(ok.size()), c.space().dimension());
+  for (std::size_t i = 0; i < ok.size(); ++i) pts.row(static_cast<Eigen::Index>(i)) = ok[i]->point.transpose();
+  Eigen::MatrixXd props(static_cast<Eigen::Index>(c.proposals().size()), c.space().dimension());
+  for (std::size_t i = 0; i < c.proposals().size(); ++i) props.row(static_cast<Eigen::Index>(i)) = c.proposals()[i].point.transpose();
+  ApplicabilityDomain domain;
+  DomainOptions o;
+  o.seed = derive_seed(c.seed(), 0xD0);
+  domain.fit(point_features(c.space(), pts), o);
+  const Eigen::VectorXd s = domain.score(point_features(c.space(), props));
+  d.score.assign(s.data(), s.data() + s.size());
+  d.threshold = domain.threshold();
+  return d;
+}
 
 std::string num(double v) { return std::isfinite(v) ? format_double(v) : std::string(); }  // CSV tables
 std::string shown(double v) { return std::isfinite(v) ? format_for_people(v) : std::string(); }  // HTML text
@@ -121,6 +150,7 @@ std::vector<std::filesystem::path> write_campaign_report(const Campaign& c, cons
   std::vector<std::filesystem::path> written;
   const DesignSpace& space = c.space();
   const auto& outs = space.output_names();
+  const ProposalDomain domain = proposal_domain(c);
   const auto coords = space.coordinate_names();
   const auto& objs = space.objectives();
   const CampaignStatus st = c.status();
@@ -148,8 +178,10 @@ std::vector<std::filesystem::path> write_campaign_report(const Campaign& c, cons
       h.push_back(o + "_std");
     }
     h.push_back("acquisition");
+    h.push_back("domain_score");
     std::vector<std::vector<std::string>> rows;
-    for (const auto& p : c.proposals()) {
+    for (std::size_t pi = 0; pi < c.proposals().size(); ++pi) {
+      const ProposalRecord& p = c.proposals()[pi];
       std::vector<std::string> r{p.id, std::to_string(p.round), p.state, p.strategy, p.formula};
       for (int i = 0; i < static_cast<int>(coords.size()); ++i) r.push_back(c.coordinate_text(i, p.point[i]));
       for (Eigen::Index k = 0; k < p.predicted_mean.size(); ++k) {
@@ -157,6 +189,7 @@ std::vector<std::filesystem::path> write_campaign_report(const Campaign& c, cons
         r.push_back(num(p.predicted_std[k]));
       }
       r.push_back(num(p.acquisition));
+      r.push_back(num(domain.score[pi]));
       rows.push_back(std::move(r));
     }
     write_csv(dir / "proposals.csv", h, rows);
@@ -341,15 +374,23 @@ std::vector<std::filesystem::path> write_campaign_report(const Campaign& c, cons
   for (const auto& n : notes) h << "<p><em>" << xml_escape(n) << "</em></p>\n";
   h << "<h2>Pending proposals</h2>\n<table><tr><th>id</th><th>formula</th>";
   for (const auto& o : outs) h << "<th>" << xml_escape(o) << " mean</th><th>sd</th>";
-  h << "<th>acquisition</th></tr>\n";
-  for (const auto& p : c.proposals()) {
+  h << "<th>acquisition</th><th>domain score</th></tr>\n";
+  for (std::size_t pi = 0; pi < c.proposals().size(); ++pi) {
+    const ProposalRecord& p = c.proposals()[pi];
     if (p.state != "pending") continue;
     h << "<tr><td>" << xml_escape(p.id) << "</td><td>" << xml_escape(p.formula) << "</td>";
     for (Eigen::Index k = 0; k < p.predicted_mean.size(); ++k)
       h << "<td>" << shown(p.predicted_mean[k]) << "</td><td>" << shown(p.predicted_std[k]) << "</td>";
-    h << "<td>" << shown(p.acquisition) << "</td></tr>\n";
+    const double ds = domain.score[pi];
+    h << "<td>" << shown(p.acquisition) << "</td><td>" << shown(ds)
+      << (ds > domain.threshold ? " (outside)" : "") << "</td></tr>\n";
   }
-  h << "</table>\n<h2>History</h2>\n<table><tr><th>time</th><th>command</th><th>seed</th><th>summary</th></tr>\n";
+  h << "</table>\n";
+  if (std::isfinite(domain.threshold))
+    h << "<p><em>Domain score: distance to the nearest successful measurement in units of their typical spacing; "
+         "above "
+      << shown(domain.threshold) << " (the 95 % quantile of cross-validation scores) the model is extrapolating.</em></p>\n";
+  h << "<h2>History</h2>\n<table><tr><th>time</th><th>command</th><th>seed</th><th>summary</th></tr>\n";
   for (const auto& e : c.history())
     h << "<tr><td>" << xml_escape(e.time) << "</td><td>" << xml_escape(e.command) << "</td><td>" << e.seed
       << "</td><td style=\"text-align:left\">" << xml_escape(e.summary) << "</td></tr>\n";

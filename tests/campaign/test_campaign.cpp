@@ -284,6 +284,7 @@ TEST_CASE("report writes HTML with inline SVG and its tables", "[campaign]") {
   write(dir / "more.csv",
         "composition,T,eta [V],life\nNi0.2Fe0.8,320,1.2,2.9\nNi0.4Fe0.6,380,1.8,2.1\nNi0.7Fe0.3,550,2.6,1.4\n");
   c.ingest(dir / "more.csv");
+  c.propose(popt(2, "random"), {});
   const auto files = write_campaign_report(c, dir / "rep", 1);
   const std::string html = slurp(dir / "rep" / "index.html");
   CHECK(html.find("<svg") != std::string::npos);
@@ -295,6 +296,13 @@ TEST_CASE("report writes HTML with inline SVG and its tables", "[campaign]") {
   const std::string pareto = slurp(dir / "rep" / "pareto.csv");
   CHECK(pareto.rfind("id,eta,life\n", 0) == 0);
   CHECK(files.size() >= 7);
+  // Each proposal's applicability-domain score, in the table and the page.
+  const CsvTable proposals = read_csv(dir / "rep" / "proposals.csv");
+  REQUIRE(proposals.header.back() == "domain_score");
+  REQUIRE(proposals.rows.size() == 2);
+  for (const auto& row : proposals.rows) CHECK(std::stod(row.back()) > 0.0);  // new points: not at a measurement
+  CHECK(html.find("<th>domain score</th>") != std::string::npos);
+  CHECK(html.find("the model is extrapolating") != std::string::npos);
 }
 
 TEST_CASE("in-memory ingest: same problems as the CSV file, nothing written; then the same result", "[campaign]") {
