@@ -127,3 +127,19 @@ def test_design_space_sample_and_validate(files):
     assert matopt.DesignSpace(files / "space.json").to_json() == space.to_json()
     with pytest.raises(matopt.DataError, match=r"design space: composition.elements\[0\]: .Xx. is not an element symbol"):
         matopt.DesignSpace({"composition": {"elements": ["Xx", "Fe"]}, "objectives": SPACE["objectives"]})
+
+
+def test_trust_region_equals_the_cli_and_refuses_an_empty_one(files):
+    for name in ("py.h5", "cli.h5"):
+        run_cli("init", name, "--space", "space.json", "--history", "history.csv", "--seed", "3", cwd=files)
+    run_cli("propose", "cli.h5", "--batch", "2", "--raw-samples", "64", "--min-measurements", "2",
+            "--max-distance", "1.5", "-o", "next.csv", cwd=files)
+    c = matopt.Campaign.open(files / "py.h5")
+    sheet = c.propose(batch=2, raw_samples=64, min_measurements=2, max_distance=1.5)
+    header, rows = read_csv_text(files / "next.csv")
+    assert sheet["composition"].tolist() == [r[1] for r in rows]
+    assert sheet["T"].tolist() == [float(r[4]) for r in rows]
+    before = (files / "py.h5").read_bytes()
+    with pytest.raises(matopt.InvalidArgument, match="within the trust region"):
+        c.propose(batch=2, raw_samples=64, min_measurements=2, max_distance=0.0)
+    assert (files / "py.h5").read_bytes() == before
