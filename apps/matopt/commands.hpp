@@ -51,6 +51,7 @@ void register_campaign_commands(CLI::App& app, Context& ctx);   // init, propose
 void register_bench_commands(CLI::App& app, Context& ctx);      // bench (parent of the four below)
 void register_screen_command(CLI::App& app, Context& ctx);      // screen (cmd_screen.cpp)
 void register_evaluate_command(CLI::App& app, Context& ctx);    // evaluate (cmd_evaluate.cpp)
+void register_explain_command(CLI::App& app, Context& ctx);     // explain (cmd_explain.cpp)
 
 // `matopt bench <name>`: each adds one subcommand to the `bench` parent.
 void register_bench_featurize(CLI::App& bench, Context& ctx);   // cmd_bench_featurize.cpp

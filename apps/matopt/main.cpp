@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   register_bench_commands(app, ctx);
   register_screen_command(app, ctx);
   register_evaluate_command(app, ctx);
+  register_explain_command(app, ctx);
 
   try {
     app.parse(argc, argv);

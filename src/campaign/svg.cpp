@@ -41,6 +41,42 @@ std::vector<double> ticks(double lo, double hi, int target = 5) {
 
 }  // namespace
 
+std::string svg_bars(const std::string& title, const std::string& xlabel, const std::vector<std::string>& labels,
+                     const std::vector<double>& values, const std::vector<double>& errors) {
+  const int row = 18, left = 150, width = 520, top = 30;
+  const int plot_w = width - left - 20;
+  const int height = top + row * static_cast<int>(labels.size()) + 36;
+  double hi = 0;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    hi = std::max(hi, values[i] + (errors.empty() ? 0.0 : errors[i]));
+  if (!(hi > 0)) hi = 1;
+  std::ostringstream o;
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\"" << height << "\" viewBox=\"0 0 "
+    << width << ' ' << height << "\" font-family=\"sans-serif\" font-size=\"11\">\n"
+    << "<text x=\"" << width / 2 << "\" y=\"16\" text-anchor=\"middle\" font-size=\"13\">" << xml_escape(title) << "</text>\n";
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const int y = top + row * static_cast<int>(i);
+    const double v = std::max(0.0, values[i]);
+    const double w = plot_w * v / hi;
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"#4c78a8\"/>\n", left, y + 3, w, row - 6);
+    o << "<text x=\"" << left - 6 << "\" y=\"" << y + row - 5 << "\" text-anchor=\"end\">" << xml_escape(labels[i]) << "</text>\n" << buf;
+    if (!errors.empty() && errors[i] > 0) {
+      const double a = left + plot_w * std::max(0.0, values[i] - errors[i]) / hi, b = left + plot_w * (values[i] + errors[i]) / hi;
+      std::snprintf(buf, sizeof buf, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#333\"/>\n", a, b, y + row / 2, y + row / 2);
+      o << buf;
+    }
+  }
+  const int axis_y = top + row * static_cast<int>(labels.size()) + 4;
+  o << "<line x1=\"" << left << "\" x2=\"" << left + plot_w << "\" y1=\"" << axis_y << "\" y2=\"" << axis_y << "\" stroke=\"#333\"/>\n";
+  char tick[64];
+  std::snprintf(tick, sizeof tick, "%.3g", hi);
+  o << "<text x=\"" << left << "\" y=\"" << axis_y + 14 << "\">0</text><text x=\"" << left + plot_w << "\" y=\"" << axis_y + 14
+    << "\" text-anchor=\"end\">" << tick << "</text>\n<text x=\"" << left + plot_w / 2 << "\" y=\"" << axis_y + 28
+    << "\" text-anchor=\"middle\">" << xml_escape(xlabel) << "</text>\n</svg>\n";
+  return o.str();
+}
+
 std::string xml_escape(const std::string& s) {
   std::string o;
   for (char c : s) {

@@ -33,6 +33,11 @@ struct SvgPlot {
   std::string render() const;
 };
 
+/// @brief Horizontal bars, one per label (top to bottom in the given order), each with a ± error
+/// whisker when `errors` is non-empty; values below 0 are drawn as 0-length bars.
+std::string svg_bars(const std::string& title, const std::string& xlabel, const std::vector<std::string>& labels,
+                     const std::vector<double>& values, const std::vector<double>& errors);
+
 /// Escapes &, <, >, " for HTML/SVG text.
 std::string xml_escape(const std::string& s);
 

@@ -419,6 +419,19 @@ MatrixXd GradientBoosting::member_predictions(const MatrixXd& X) const {
   return P;
 }
 
+ShapValues GradientBoosting::shap_values(const MatrixXd& X, const MatrixXd& background) const {
+  check_input(X, "boost shap_values");
+  check_input(background, "boost shap_values (background)");
+  ShapValues out;
+  out.phi = MatrixXd::Zero(X.rows(), X.cols());
+  // mean_k (y_mean + y_scale (init_k + sum_t tree)): Shapley values are linear in the trees.
+  const double w = state_->y_scale / static_cast<double>(state_->members.size());
+  for (const Member& m : state_->members)
+    for (const Tree& t : m.trees) add_tree_shap(TreeView{t.feature, t.left, t.value}, X, background, w, out.phi);
+  out.expected_value = predict(background).mean.mean();
+  return out;
+}
+
 Prediction GradientBoosting::predict(const MatrixXd& X) const {
   const MatrixXd P = member_predictions(X);
   Prediction p;

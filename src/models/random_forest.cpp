@@ -368,6 +368,19 @@ MatrixXd RandomForest::tree_predictions(const MatrixXd& X) const {
   return P;
 }
 
+ShapValues RandomForest::shap_values(const MatrixXd& X, const MatrixXd& background) const {
+  check_input(X, "forest shap_values");
+  check_input(background, "forest shap_values (background)");
+  if (trim_count(state_->trees.size(), options_.trim) > 0)
+    throw InvalidArgument("forest shap_values: the predictive mean is trimmed (trim > 0), not a sum over trees");
+  ShapValues out;
+  out.phi = MatrixXd::Zero(X.rows(), X.cols());
+  const double w = 1.0 / static_cast<double>(state_->trees.size());
+  for (const Tree& t : state_->trees) add_tree_shap(TreeView{t.feature, t.left, t.value}, X, background, w, out.phi);
+  out.expected_value = predict(background).mean.mean();
+  return out;
+}
+
 Prediction RandomForest::predict(const MatrixXd& X) const {
   check_input(X, "forest predict");
   const auto& trees = state_->trees;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <cmath>
@@ -303,6 +305,15 @@ TEST_CASE("report writes HTML with inline SVG and its tables", "[campaign]") {
   for (const auto& row : proposals.rows) CHECK(std::stod(row.back()) > 0.0);  // new points: not at a measurement
   CHECK(html.find("<th>domain score</th>") != std::string::npos);
   CHECK(html.find("the model is extrapolating") != std::string::npos);
+  // What drives each objective: one importance row per design coordinate, per objective.
+  CHECK(html.find("What drives each objective") != std::string::npos);
+  CHECK(html.find("Permutation importance: eta") != std::string::npos);
+  const CsvTable drivers = read_csv(dir / "rep" / "drivers_0.csv");
+  REQUIRE(drivers.header == std::vector<std::string>{"coordinate", "mae_increase", "mae_increase_std"});
+  std::vector<std::string> coords;
+  for (const auto& row : drivers.rows) coords.push_back(row[0]);
+  std::sort(coords.begin(), coords.end());
+  CHECK(coords == std::vector<std::string>{"T", "fraction Fe", "fraction Ni"});
 }
 
 TEST_CASE("in-memory ingest: same problems as the CSV file, nothing written; then the same result", "[campaign]") {

@@ -143,3 +143,21 @@ def test_trust_region_equals_the_cli_and_refuses_an_empty_one(files):
     with pytest.raises(matopt.InvalidArgument, match="within the trust region"):
         c.propose(batch=2, raw_samples=64, min_measurements=2, max_distance=0.0)
     assert (files / "py.h5").read_bytes() == before
+
+
+def test_report_drivers_and_every_svg_parses(files):
+    import xml.etree.ElementTree as ET
+    c = python_campaign(files)
+    more = pd.DataFrame({"composition": ["Ni0.7Fe0.3", "Ni0.2Fe0.8"], "T": [450, 550], "eta [V]": [2.6, 1.3],
+                         "life": [1.4, 2.8]})
+    c.ingest(more)
+    c.report(files / "report")
+    html = (files / "report" / "index.html").read_text()
+    assert "What drives each objective" in html and "Permutation importance: eta" in html
+    svgs = [s + "</svg>" for s in html.split("</svg>")[:-1]]
+    assert len(svgs) >= 5
+    for s in svgs:
+        root = ET.fromstring(s[s.index("<svg"):])
+        assert root.tag.endswith("svg")
+    drivers = pd.read_csv(files / "report" / "drivers_1.csv")
+    assert sorted(drivers["coordinate"]) == ["T", "fraction Fe", "fraction Ni"]

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "matopt/models/surrogate.hpp"
+#include "matopt/models/tree_shap.hpp"
 
 namespace matopt {
 
@@ -85,6 +86,9 @@ class GradientBoosting final : public Surrogate {
   const BoostOptions& options() const noexcept { return options_; }
   /// @brief Each member's prediction at the rows of X, original units: a (members x n) matrix.
   Eigen::MatrixXd member_predictions(const Eigen::MatrixXd& X) const;
+  /// @brief Exact interventional Shapley values of the predictive mean (the members' mean) at the
+  /// rows of X against the rows of `background` (models/tree_shap.hpp).
+  ShapValues shap_values(const Eigen::MatrixXd& X, const Eigen::MatrixXd& background) const;
 
  private:
   struct State;

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "matopt/models/surrogate.hpp"
+#include "matopt/models/tree_shap.hpp"
 
 namespace matopt {
 
@@ -89,6 +90,9 @@ class RandomForest final : public Surrogate {
   /// @brief Total variance reduction of the splits on each input column, summed over the trees and
   /// normalized to sum 1 (impurity importance); all zeros when no tree split.
   Eigen::VectorXd feature_importance() const;
+  /// @brief Exact interventional Shapley values of the predictive mean at the rows of X against the
+  /// rows of `background` (models/tree_shap.hpp). Throws InvalidArgument for a trimmed mean (trim > 0).
+  ShapValues shap_values(const Eigen::MatrixXd& X, const Eigen::MatrixXd& background) const;
 
  private:
   struct State;
