@@ -32,6 +32,7 @@ struct TrainArgs {
 
 struct PredictArgs {
   std::string model, input, output, id;
+  bool no_domain = false;
 };
 
 // Folds --kernel into the surrogate's JSON options (explicit JSON keys win over nothing: a clash is an error).
@@ -91,7 +92,7 @@ void run_predict(const PredictArgs& a) {
   io.process = m.process_columns();
   if (!a.id.empty()) io.id = a.id;
   const Dataset data = read_dataset(a.input, io);
-  const PredictionTable table = prediction_table(m, data);
+  const PredictionTable table = prediction_table(m, data, !a.no_domain);
 
   std::vector<std::string> header{"id"};
   header.insert(header.end(), table.columns.begin(), table.columns.end());
@@ -145,6 +146,8 @@ void register_model_commands(CLI::App& app, Context& ctx) {
   predict->add_option("INPUT", pargs->input, "Rows to predict (.csv or .h5)")->required();
   predict->add_option("--id", pargs->id, "Row id column");
   predict->add_option("-o,--output", pargs->output, "Predictions CSV to write")->required();
+  predict->add_flag("--no-domain", pargs->no_domain,
+                    "Leave out domain_score and in_domain (each costs one distance per stored training row)");
   predict->callback([pargs] { run_predict(*pargs); });
 }
 

@@ -132,7 +132,7 @@ class Model:
                   impute_missing=bool(impute_missing), folds=int(folds), seed=int(seed))
         return cls(_matopt._Model.train(_source(data, "DataFrame"), kw))
 
-    def predict(self, data, id=None):
+    def predict(self, data, id=None, domain=True):
         """Predictions for every row of `data` (DataFrame or .csv / .h5 path).
 
         Returns a DataFrame with the columns of ``matopt predict``: ``id``, then for each target
@@ -140,9 +140,10 @@ class Model:
         ``_q95``, and where the model has them ``_conformal_lower``/``_conformal_upper``,
         ``_p_positive`` (hurdle) and ``_probability``/``_label`` (classification); last
         ``domain_score`` and ``in_domain`` (distance to the training rows; docs/models.md).
-        `id` names a row-id column of `data` (default: ids "1".."n").
+        `id` names a row-id column of `data` (default: ids "1".."n"). `domain=False` leaves out the
+        domain columns (as ``--no-domain``; they cost one distance per stored training row).
         """
-        ids, header, values = self._m.predict(_source(data, "DataFrame"), id)
+        ids, header, values = self._m.predict(_source(data, "DataFrame"), id, bool(domain))
         frame = _pd.DataFrame(values, columns=header)
         frame.insert(0, "id", ids)
         return frame

@@ -54,7 +54,7 @@ class _Estimator(BaseEstimator):
 
     def _predict(self, X):
         frame, _ = _frame(X)
-        p = self.model_.predict(frame)
+        p = self.model_.predict(frame, domain=False)  # the estimator API returns no domain columns
         return p[_TARGET + "_mean"].to_numpy(), p[_TARGET + "_std"].to_numpy()
 
 

@@ -48,7 +48,8 @@ Model train(const std::variant<CsvTable, std::string>& source, const TrainArgs& 
 }
 
 /// Same columns as `matopt predict` (prediction_table): id, then per target mean, std, ..., see docs/models.md.
-py::tuple predict(const Model& m, const std::variant<CsvTable, std::string>& source, const std::optional<std::string>& id) {
+py::tuple predict(const Model& m, const std::variant<CsvTable, std::string>& source, const std::optional<std::string>& id,
+                  bool domain) {
   CsvImportOptions io;
   if (m.composition_column().empty()) io.no_composition = true;
   else io.composition = m.composition_column();
@@ -59,7 +60,7 @@ py::tuple predict(const Model& m, const std::variant<CsvTable, std::string>& sou
   without_gil([&] {
     data = std::holds_alternative<CsvTable>(source) ? read_dataset_table(std::get<CsvTable>(source), io)
                                                     : read_dataset(std::get<std::string>(source), io);
-    table = prediction_table(m, data);
+    table = prediction_table(m, data, domain);
     return 0;
   });
   const auto n = static_cast<py::ssize_t>(data.rows());
@@ -100,8 +101,8 @@ void bind_models(py::module_& m) {
         a.seed = kw["seed"].cast<std::uint64_t>();
         return train(source_of(data), a);
       })
-      .def("predict", [](const Model& model, const py::object& data, const std::optional<std::string>& id) {
-        return predict(model, source_of(data), id);
+      .def("predict", [](const Model& model, const py::object& data, const std::optional<std::string>& id, bool domain) {
+        return predict(model, source_of(data), id, domain);
       })
       .def("save", [](const Model& model, const std::string& path) { model.save(path); })
       .def_static("load", [](const std::string& path) { return Model::load(path); })

@@ -3,11 +3,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <vector>
 
 #include "core/parallel.hpp"
 #include "matopt/core/archive.hpp"
 #include "matopt/core/error.hpp"
+#include "matopt/core/rng.hpp"
 #include "matopt/models/selection.hpp"
 
 namespace matopt {
@@ -72,6 +74,17 @@ void ApplicabilityDomain::fit(const Eigen::MatrixXd& X, const DomainOptions& opt
   const Eigen::Index n = X.rows();
   if (n < 2) throw InvalidArgument("applicability domain: needs at least 2 training rows");
   if (!X.allFinite()) throw InvalidArgument("applicability domain: non-finite features");
+  if (static_cast<std::size_t>(n) > std::max<std::size_t>(options.max_rows, 2)) {
+    std::vector<Eigen::Index> rows(static_cast<std::size_t>(n));
+    std::iota(rows.begin(), rows.end(), Eigen::Index{0});
+    Rng rng(derive_seed(options.seed, 0x5A));
+    for (std::size_t i = 0; i < options.max_rows; ++i) std::swap(rows[i], rows[i + uniform_index(rng, rows.size() - i)]);
+    rows.resize(options.max_rows);
+    std::sort(rows.begin(), rows.end());
+    DomainOptions sub = options;
+    sub.max_rows = rows.size();
+    return fit(X(rows, Eigen::all), sub);
+  }
   mean_ = X.colwise().mean().transpose();
   inv_sd_.resize(X.cols());
   for (Eigen::Index j = 0; j < X.cols(); ++j) {

@@ -52,7 +52,7 @@ TargetColumns target_columns(const std::string& name, const Prediction& p, bool 
 
 }  // namespace
 
-PredictionTable prediction_table(const Model& model, const Dataset& data) {
+PredictionTable prediction_table(const Model& model, const Dataset& data, bool with_domain) {
   const std::vector<Prediction> preds = model.predict(data);
   std::vector<TargetColumns> parts;
   for (std::size_t t = 0; t < preds.size(); ++t)
@@ -64,7 +64,7 @@ PredictionTable prediction_table(const Model& model, const Dataset& data) {
   Eigen::Index c = 0;
   for (const auto& part : parts)
     for (const auto& [n, v] : part.columns) table.values.col(c++) = v;
-  if (const ApplicabilityDomain* domain = model.domain()) {
+  if (const ApplicabilityDomain* domain = with_domain ? model.domain() : nullptr) {
     const Eigen::VectorXd score = model.domain_scores(data);
     table.columns.push_back("domain_score");
     table.columns.push_back("in_domain");

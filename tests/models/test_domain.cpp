@@ -67,6 +67,11 @@ TEST_CASE("domain: deterministic, saved and loaded exactly", "[domain]") {
   Eigen::MatrixXd Q = X.topRows(5).array() + 0.3;
   CHECK((a.score(Q).array() == c.score(Q).array()).all());
   CHECK(c.threshold() == a.threshold());
+  // More rows than max_rows: a seeded sample of them is kept; exactly those score 0.
+  ApplicabilityDomain small;
+  small.fit(X, {5, 0.9, 11, 10});
+  const Eigen::VectorXd s = small.score(X);
+  CHECK((s.array() == 0.0).count() == 10);
   ApplicabilityDomain one;
   CHECK_THROWS_AS(one.fit(X.topRows(1)), InvalidArgument);
 }

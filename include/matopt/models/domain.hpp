@@ -14,6 +14,7 @@
 
 #include <Eigen/Core>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace matopt {
@@ -24,11 +25,15 @@ struct DomainOptions {
   int folds = 5;          ///< K of the calibration splits
   double coverage = 0.95; ///< quantile of the cross-validation scores that becomes the threshold
   std::uint64_t seed = 0;
+  /// Training rows kept (a seeded sample when there are more), which bounds the memory (rows x
+  /// features doubles) and the cost of a score (one distance per kept row). A row left out of the
+  /// sample no longer scores exactly 0.
+  std::size_t max_rows = 5000;
 };
 
 class ApplicabilityDomain {
  public:
-  /// @brief Stores the standardized training rows and calibrates the threshold. Throws
+  /// @brief Stores the standardized training rows (at most options.max_rows) and calibrates the threshold. Throws
   /// InvalidArgument with fewer than 2 rows or on non-finite features.
   void fit(const Eigen::MatrixXd& X, const DomainOptions& options = {});
   /// @brief Score of each row of X (same columns as fit's X).

@@ -104,6 +104,8 @@ struct PredictionTable {
 };
 
 /// @brief Predicts `data` with `model` and lays the predictions out as PredictionTable says.
-PredictionTable prediction_table(const Model& model, const Dataset& data);
+/// `with_domain` false leaves out the domain columns (they cost one distance per row and stored
+/// training row; `predict --no-domain`).
+PredictionTable prediction_table(const Model& model, const Dataset& data, bool with_domain = true);
 
 }  // namespace matopt
