@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "matopt/core/cancel.hpp"
 #include "matopt/core/error.hpp"
 
 namespace matopt {
@@ -88,7 +89,8 @@ class SigpipeBlock {
   sigset_t set_{}, old_{};
 };
 
-/// Feeds stdin and drains stdout/stderr until both close or the deadline passes. Returns false on timeout.
+/// Feeds stdin and drains stdout/stderr until both close, the deadline passes or a cancellation is
+/// requested (Ctrl-C in Python). Returns false on timeout or cancellation.
 using Clock = std::chrono::steady_clock;
 
 bool pump(int& in_fd, int& out_fd, int& err_fd, const std::string& input, SubprocessResult& res, double timeout_s,
@@ -103,11 +105,12 @@ bool pump(int& in_fd, int& out_fd, int& err_fd, const std::string& input, Subpro
     if (in_fd >= 0) { fds[n] = {in_fd, POLLOUT, 0}; i_in = n++; }
     if (out_fd >= 0) { fds[n] = {out_fd, POLLIN, 0}; i_out = n++; }
     if (err_fd >= 0) { fds[n] = {err_fd, POLLIN, 0}; i_err = n++; }
-    int wait_ms = -1;
+    if (cancel_requested()) return false;
+    int wait_ms = 100;  // wakes up to notice a cancellation
     if (timeout_s > 0) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()).count();
       if (left <= 0) return false;
-      wait_ms = static_cast<int>(std::min<long long>(left, 1000));
+      wait_ms = static_cast<int>(std::min<long long>(left, 100));
     }
     const int r = ::poll(fds, static_cast<nfds_t>(n), wait_ms);
     if (r < 0 && errno != EINTR) throw IOError(std::string("run_subprocess: poll: ") + std::strerror(errno));
@@ -204,7 +207,7 @@ SubprocessResult run_subprocess(const std::vector<std::string>& argv, const Subp
     const pid_t w = ::waitpid(pid, &status, limited ? WNOHANG : 0);
     if (w == pid) break;
     if (w < 0 && errno != EINTR) throw IOError(std::string("run_subprocess: waitpid: ") + std::strerror(errno));
-    if (limited && Clock::now() >= deadline) finished = false;
+    if ((limited && Clock::now() >= deadline) || cancel_requested()) finished = false;
     else if (limited) {
       const timespec pause{0, 2000000};
       ::nanosleep(&pause, nullptr);
@@ -212,9 +215,10 @@ SubprocessResult run_subprocess(const std::vector<std::string>& argv, const Subp
   }
   if (!finished) {
     ::kill(-pid, SIGKILL);
-    res.timed_out = true;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    check_cancelled();  // throws Cancelled when that is why it stopped
+    res.timed_out = true;
     return res;
   }
   if (WIFEXITED(status)) res.exit_code = WEXITSTATUS(status);

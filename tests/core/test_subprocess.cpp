@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "matopt/core/cancel.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/subprocess.hpp"
 
@@ -91,4 +92,16 @@ TEST_CASE("subprocess: last_lines", "[subprocess]") {
   CHECK(last_lines("a\nb\nc", 5) == "a\nb\nc");
   CHECK(last_lines("", 3).empty());
   CHECK(last_lines("one\n", 1) == "one");
+}
+
+TEST_CASE("subprocess: a cancellation request kills the program and throws Cancelled", "[subprocess]") {
+  struct Clear {
+    ~Clear() { clear_cancel(); }
+  } guard;
+  request_cancel();
+  SubprocessOptions o;
+  o.timeout_s = 30;
+  CHECK_THROWS_AS(run_subprocess({"/bin/sh", "-c", "sleep 30"}, o), Cancelled);
+  clear_cancel();
+  CHECK(run_subprocess({"/bin/sh", "-c", "exit 0"}, o).ok());
 }

@@ -33,7 +33,9 @@ struct SubprocessResult {
 };
 
 /// @brief Runs `argv` (argv[0] looked up in PATH when it has no '/') and waits for it. Throws
-/// InvalidArgument for an empty argv; every failure of the program itself is reported in the result.
+/// InvalidArgument for an empty argv, and Cancelled (after killing the program's group) when a
+/// cancellation is requested meanwhile (core/cancel.hpp); every failure of the program itself is
+/// reported in the result.
 /// Safe to call from a multithreaded process (only async-signal-safe calls between fork and exec).
 SubprocessResult run_subprocess(const std::vector<std::string>& argv, const SubprocessOptions& options);
 
