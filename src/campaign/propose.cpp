@@ -98,8 +98,10 @@ std::vector<Eigen::VectorXd> model_free_picks(const Campaign& c, const Eigen::Ma
   Rng rng(seed);
   std::vector<Eigen::VectorXd> picks;
   if (pool.rows() > 0 && in_order) {
-    for (Eigen::Index r = 0; r < pool.rows() && static_cast<int>(picks.size()) < q; ++r)
-      if (!near_any(pool.row(r).transpose(), st.taken)) picks.push_back(pool.row(r).transpose());
+    for (Eigen::Index r = 0; r < pool.rows() && static_cast<int>(picks.size()) < q; ++r) {
+      const Eigen::VectorXd p = pool.row(r).transpose();  // Sobol samples on a grid repeat: skip copies
+      if (!near_any(p, st.taken) && !near_any(p, picks)) picks.push_back(p);
+    }
     if (static_cast<int>(picks.size()) < q)
       throw InvalidArgument("propose: only " + std::to_string(picks.size()) + " candidates are new and pass the oracles' constraints; cannot propose " + std::to_string(q));
     return picks;

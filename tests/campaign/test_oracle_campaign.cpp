@@ -56,9 +56,9 @@ for r in rows:
     print(repr(10 * float(r["Ni"])))
 )";
 
-std::string space(const std::string& command = R"(["/usr/bin/python3", "oracle.py"])") {
+std::string space(const std::string& command = R"(["/usr/bin/python3", "oracle.py"])", const std::string& granularity = "0.05") {
   return R"({
-  "composition": {"elements": ["Ni", "Fe", "Co"], "granularity": 0.05},
+  "composition": {"elements": ["Ni", "Fe", "Co"], "granularity": )" + granularity + R"(},
   "objectives": [{"name": "hardness"}],
   "output_constraints": [{"name": "s", "max": 3}],
   "oracles": [{"name": "calc", "command": )" + command + R"(, "outputs": ["s"], "batch": 64}]
@@ -169,13 +169,16 @@ TEST_CASE("oracle campaign: a failing oracle leaves the file byte-identical", "[
 TEST_CASE("oracle campaign: in memory, same path, and add_results refuses oracle values", "[oracle_campaign]") {
   TempDir dir("mem");
   write(dir / "oracle.py", kOracle);
-  Campaign c = Campaign::in_memory(space(), dir.path, 3);
+  // A 0.25 grid: 15 compositions, 9 of them with s = 10 Ni <= 3; 32 Sobol samples repeat many.
+  Campaign c = Campaign::in_memory(space(R"(["/usr/bin/python3", "oracle.py"])", "0.25"), dir.path, 3);
   CampaignProposeOptions po;
-  po.q = 2;
+  po.q = 6;
   po.raw_samples = 32;
   const auto first = c.propose(po);  // initial design: drawn only from candidates the oracle allows
-  REQUIRE(first.size() == 2);
+  REQUIRE(first.size() == 6);
   for (const auto& p : first) CHECK(p.point[0] * 10 <= 3 + 1e-9);
+  for (std::size_t i = 0; i < first.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j) CHECK((first[i].point - first[j].point).cwiseAbs().maxCoeff() > 1e-9);
   ResultRow bad;
   bad.proposal_id = first[0].id;
   bad.outputs = Eigen::Vector2d(1.0, 2.0);
@@ -191,7 +194,7 @@ TEST_CASE("oracle campaign: in memory, same path, and add_results refuses oracle
   CHECK(c.measurements()[0].outputs[1] == Approx(10 * first[0].point[0]));
   REQUIRE(c.oracle_cache().find("calc", first[1].point) != nullptr);
   CHECK((*c.oracle_cache().find("calc", first[1].point))[0] == Approx(10 * first[1].point[0]));
-  CHECK(c.oracle_cache().size("calc") > 2);  // the distinct candidates of the round (samples on a 0.05 grid repeat)
+  CHECK(c.oracle_cache().size("calc") <= 15);  // each distinct composition sent once
 }
 
 TEST_CASE("oracle campaign: a command that does not exist fails init with the oracle's name", "[oracle_campaign]") {
