@@ -51,7 +51,13 @@ struct Pipe {
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::signal(SIGPIPE, SIG_DFL);
-  if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) {
+  // Move the pipe ends above 2 first: when matopt runs with a standard descriptor closed, a pipe end
+  // may itself be 0, 1 or 2, and dup2 onto it (or onto its neighbour) would go wrong.
+  report_fd = ::fcntl(report_fd, F_DUPFD_CLOEXEC, 3);
+  in_fd = ::fcntl(in_fd, F_DUPFD_CLOEXEC, 3);
+  out_fd = ::fcntl(out_fd, F_DUPFD_CLOEXEC, 3);
+  err_fd = ::fcntl(err_fd, F_DUPFD_CLOEXEC, 3);
+  if (in_fd < 0 || out_fd < 0 || err_fd < 0 || ::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) {
     const int e = errno;
     (void)!::write(report_fd, &e, sizeof e);
     ::_exit(127);

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <string>
@@ -104,4 +105,17 @@ TEST_CASE("subprocess: a cancellation request kills the program and throws Cance
   CHECK_THROWS_AS(run_subprocess({"/bin/sh", "-c", "sleep 30"}, o), Cancelled);
   clear_cancel();
   CHECK(run_subprocess({"/bin/sh", "-c", "exit 0"}, o).ok());
+}
+
+TEST_CASE("subprocess: works when the caller's stdin is closed (a pipe end lands on fd 0)", "[subprocess]") {
+  const int saved = ::dup(0);
+  REQUIRE(saved >= 0);
+  ::close(0);
+  SubprocessOptions o;
+  o.stdin_text = "through fd 0\n";
+  const auto r = run_subprocess({"cat"}, o);
+  ::dup2(saved, 0);
+  ::close(saved);
+  CHECK(r.ok());
+  CHECK(r.stdout_text == "through fd 0\n");
 }
