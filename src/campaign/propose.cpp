@@ -158,7 +158,8 @@ Eigen::MatrixXd input_reference(const Campaign& c, const FeatureFn& features) {
 
 struct Fitted {
   std::vector<std::unique_ptr<Surrogate>> models;
-  std::unique_ptr<IndependentPosterior> posterior;
+  std::unique_ptr<IndependentPosterior> posterior;  ///< the learned outputs
+  std::unique_ptr<campaign_detail::OraclePosterior> exact;  ///< all outputs, when the space has oracles
 };
 
 Fitted fit_models(const CampaignProposeOptions& options, const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y,
@@ -299,6 +300,37 @@ OracleRound run_oracles(const Campaign& c, OracleCache& cache, const CampaignPro
   return r;
 }
 
+/// A space with oracles: surrogates for the learned outputs on the first columns of the features (base
+/// features + oracle model inputs), exact values for the oracle-backed outputs, whose observed values
+/// in `obs_Y` become the oracle's.
+Fitted fit_with_oracles(const Campaign& c, const CampaignProposeOptions& options, const OracleRound& oracle,
+                        const FeatureFn& base_features, const FeatureFn& features, const Eigen::MatrixXd& obs_pts,
+                        Eigen::MatrixXd& obs_Y, std::uint64_t round_seed) {
+  const DesignSpace& space = c.space();
+  const auto exact = oracle_outputs(space);
+  const Eigen::MatrixXd values = cached_oracle_values(space, c.oracle_cache(), obs_pts);
+  for (const auto& [k, col] : exact) obs_Y.col(k) = values.col(col);
+  const Eigen::Index learned_inputs = base_features(oracle.candidates.topRows(1)).cols() +
+                                      static_cast<Eigen::Index>(space.oracle_model_inputs().size());
+  // source[k]: index among the learned outputs, or -(1 + feature column) of an exact one.
+  std::vector<int> source(static_cast<std::size_t>(obs_Y.cols()), 0);
+  std::vector<Eigen::Index> learned;
+  for (Eigen::Index k = 0; k < obs_Y.cols(); ++k) {
+    auto it = std::find_if(exact.begin(), exact.end(), [&](const auto& e) { return e.first == k; });
+    if (it != exact.end()) {
+      source[static_cast<std::size_t>(k)] = -static_cast<int>(learned_inputs + (it - exact.begin())) - 1;
+    } else {
+      source[static_cast<std::size_t>(k)] = static_cast<int>(learned.size());
+      learned.push_back(k);
+    }
+  }
+  const Eigen::MatrixXd X = features(obs_pts).leftCols(learned_inputs);
+  const Eigen::MatrixXd ref = features(oracle.candidates).leftCols(learned_inputs);
+  Fitted f = fit_models(options, X, obs_Y(Eigen::all, learned), ref, round_seed);
+  f.exact = std::make_unique<OraclePosterior>(*f.posterior, std::move(source), learned_inputs);
+  return f;
+}
+
 ProposeResult model_picks(const Campaign& c, const RoundState& st, const CampaignProposeOptions& options,
                           const std::string& strategy, std::uint64_t round_seed, const OracleRound* oracle) {
   const DesignSpace& space = c.space();
@@ -306,7 +338,6 @@ ProposeResult model_picks(const Campaign& c, const RoundState& st, const Campaig
   const Eigen::Index d = space.dimension();
   const FeatureFn base_features = make_features(c, st, options.features);
   const FeatureFn features = oracle ? oracle_features(space, c.oracle_cache(), base_features) : base_features;
-  const auto exact = oracle_outputs(space);
 
   const bool feasibility = st.n_failed > 0 && st.n_ok > 0;
   const Eigen::Index outputs_total = m + (feasibility ? 1 : 0);
@@ -322,33 +353,9 @@ ProposeResult model_picks(const Campaign& c, const RoundState& st, const Campaig
   if (static_cast<Eigen::Index>(working.output_names().size()) != outputs_total)
     throw Error("propose: internal error: the feasibility output could not be added");
   Fitted fitted;
-  std::unique_ptr<OraclePosterior> exact_posterior;
-  if (oracle == nullptr) {
-    fitted = fit_models(options, features(obs_pts), obs_Y, input_reference(c, features), round_seed);
-  } else {
-    // Learned outputs get surrogates on the base features (+ oracle model inputs); oracle-backed
-    // outputs are exact, and their observed values are the oracle's.
-    const Eigen::MatrixXd values = cached_oracle_values(space, c.oracle_cache(), obs_pts);
-    for (const auto& [k, col] : exact) obs_Y.col(k) = values.col(col);
-    const Eigen::Index learned_inputs = base_features(obs_pts.topRows(std::min<Eigen::Index>(1, obs_pts.rows()))).cols() +
-                                        static_cast<Eigen::Index>(space.oracle_model_inputs().size());
-    std::vector<int> source(static_cast<std::size_t>(outputs_total), 0);
-    std::vector<Eigen::Index> learned;
-    for (Eigen::Index k = 0; k < outputs_total; ++k) {
-      auto it = std::find_if(exact.begin(), exact.end(), [&](const auto& e) { return e.first == k; });
-      if (it != exact.end()) {
-        source[static_cast<std::size_t>(k)] = -static_cast<int>(learned_inputs + (it - exact.begin())) - 1;
-      } else {
-        source[static_cast<std::size_t>(k)] = static_cast<int>(learned.size());
-        learned.push_back(k);
-      }
-    }
-    const Eigen::MatrixXd X = features(obs_pts).leftCols(learned_inputs);
-    const Eigen::MatrixXd ref = features(oracle->candidates).leftCols(learned_inputs);
-    fitted = fit_models(options, X, obs_Y(Eigen::all, learned), ref, round_seed);
-    exact_posterior = std::make_unique<OraclePosterior>(*fitted.posterior, std::move(source), learned_inputs);
-  }
-  const PosteriorModel& posterior = exact_posterior ? static_cast<const PosteriorModel&>(*exact_posterior) : *fitted.posterior;
+  if (oracle == nullptr) fitted = fit_models(options, features(obs_pts), obs_Y, input_reference(c, features), round_seed);
+  else fitted = fit_with_oracles(c, options, *oracle, base_features, features, obs_pts, obs_Y, round_seed);
+  const PosteriorModel& posterior = fitted.exact ? static_cast<const PosteriorModel&>(*fitted.exact) : *fitted.posterior;
 
   ProposeOptions po;
   po.batch.strategy = strategy;
