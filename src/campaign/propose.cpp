@@ -197,7 +197,7 @@ DesignSpace working_space(const DesignSpace& space, bool feasibility) {
 }
 
 /// A space with oracles: the candidates, already run through the oracles, minus those an oracle
-/// value rules out (a violated oracle-backed constraint, or nan for an oracle-backed output).
+/// value rules out (a violated oracle-backed constraint, or nan for an oracle output it uses).
 struct OracleRound {
   Eigen::MatrixXd candidates;
   bool sampled = false;  ///< Sobol samples of the space (not a pool or the grid)
@@ -232,28 +232,47 @@ Eigen::MatrixXd cached_oracle_values(const DesignSpace& space, const OracleCache
 }
 
 /// Model inputs of a space with oracles: the base features, the oracle values used as model inputs,
-/// then one column per oracle-backed output (read by OraclePosterior, never by a surrogate).
-FeatureFn oracle_features(const DesignSpace& space, const OracleCache& cache, FeatureFn base) {
+/// then one column per oracle-backed output (read by OraclePosterior, never by a surrogate). A nan
+/// model input (candidates with one are ruled out; a measured or pending point may have one) is
+/// replaced by the mean of that column over the candidates, so the surrogates never see a NaN.
+FeatureFn oracle_features(const DesignSpace& space, const OracleCache& cache, FeatureFn base, const Eigen::MatrixXd& candidates) {
   std::vector<int> cols;
   for (const OracleColumn& c : space.oracle_model_inputs()) cols.push_back(oracle_value_column(space, c));
+  const std::size_t n_inputs = cols.size();
   for (const auto& [k, col] : oracle_outputs(space)) cols.push_back(col);
+  const Eigen::MatrixXd cand_values = cached_oracle_values(space, cache, candidates);
+  std::vector<double> fill(n_inputs, 0.0);
+  for (std::size_t j = 0; j < n_inputs; ++j) {
+    double sum = 0;
+    int n = 0;
+    for (Eigen::Index r = 0; r < cand_values.rows(); ++r)
+      if (std::isfinite(cand_values(r, cols[j]))) sum += cand_values(r, cols[j]), ++n;
+    if (n > 0) fill[j] = sum / n;
+  }
   const DesignSpace* sp = &space;
   const OracleCache* cp = &cache;
-  return [sp, cp, base, cols](const Eigen::MatrixXd& pts) {
+  return [sp, cp, base, cols, fill](const Eigen::MatrixXd& pts) {
     const Eigen::MatrixXd b = base(pts);
     const Eigen::MatrixXd v = cached_oracle_values(*sp, *cp, pts);
     Eigen::MatrixXd X(pts.rows(), b.cols() + static_cast<Eigen::Index>(cols.size()));
     X.leftCols(b.cols()) = b;
-    for (std::size_t j = 0; j < cols.size(); ++j) X.col(b.cols() + static_cast<Eigen::Index>(j)) = v.col(cols[j]);
+    for (std::size_t j = 0; j < cols.size(); ++j) {
+      auto col = X.col(b.cols() + static_cast<Eigen::Index>(j));
+      col = v.col(cols[j]);
+      if (j < fill.size())
+        for (Eigen::Index r = 0; r < col.size(); ++r)
+          if (std::isnan(col[r])) col[r] = fill[j];
+    }
     return X;
   };
 }
 
 /// Whether the oracle values of one candidate rule it out (nan, or an oracle-backed constraint violated).
 bool ruled_out(const DesignSpace& space, const Eigen::VectorXd& values) {
-  const auto exact = oracle_outputs(space);
-  for (const auto& [k, col] : exact)
+  for (const auto& [k, col] : oracle_outputs(space))
     if (std::isnan(values[col])) return true;
+  for (const OracleColumn& c : space.oracle_model_inputs())
+    if (std::isnan(values[oracle_value_column(space, c)])) return true;
   for (const auto& oc : space.outcome_constraints()) {
     const OracleColumn src = space.oracle_source(oc.name);
     if (src.oracle < 0) continue;
@@ -337,7 +356,7 @@ ProposeResult model_picks(const Campaign& c, const RoundState& st, const Campaig
   const auto m = static_cast<Eigen::Index>(space.output_names().size());
   const Eigen::Index d = space.dimension();
   const FeatureFn base_features = make_features(c, st, options.features);
-  const FeatureFn features = oracle ? oracle_features(space, c.oracle_cache(), base_features) : base_features;
+  const FeatureFn features = oracle ? oracle_features(space, c.oracle_cache(), base_features, oracle->candidates) : base_features;
 
   const bool feasibility = st.n_failed > 0 && st.n_ok > 0;
   const Eigen::Index outputs_total = m + (feasibility ? 1 : 0);

@@ -204,3 +204,35 @@ TEST_CASE("oracle campaign: a command that does not exist fails init with the or
                     Catch::StartsWith("oracle 'calc' (matopt-no-such-oracle) could not be started: No such file or directory"));
   CHECK_FALSE(fs::exists(dir / "c.h5"));
 }
+
+TEST_CASE("oracle campaign: nan from an oracle rules candidates out and never reaches the models", "[oracle_campaign]") {
+  TempDir dir("nan");
+  // s = 10 Ni (constraint s <= 6); m (a model input) does not converge (nan) when Fe > 0.5.
+  write(dir / "oracle.py", R"(import csv, sys
+rows = list(csv.DictReader(sys.stdin))
+print("s,m")
+for r in rows:
+    print(repr(10 * float(r["Ni"])) + "," + ("nan" if float(r["Fe"]) > 0.5 else repr(float(r["Co"]))))
+)");
+  write(dir / "history.csv", kHistory);  // Ni0.1Fe0.9 has m = nan
+  const std::string sp = R"({
+  "composition": {"elements": ["Ni", "Fe", "Co"], "granularity": 0.05},
+  "objectives": [{"name": "hardness"}],
+  "output_constraints": [{"name": "s", "max": 6}],
+  "oracles": [{"name": "calc", "command": ["/usr/bin/python3", "oracle.py"], "outputs": ["s", "m"], "model_input": true}]
+})";
+  Campaign c = Campaign::create(dir / "c.h5", sp, dir.path, dir / "history.csv", 5);
+  CampaignProposeOptions po;
+  po.q = 4;
+  po.raw_samples = 128;
+  po.min_measurements = 2;
+  const auto props = c.propose(po);
+  REQUIRE(props.size() == 4);
+  for (const auto& p : props) {
+    CHECK(p.point[1] <= 0.5 + 1e-12);  // m would be nan
+    CHECK(p.point[0] * 10 <= 6 + 1e-9);
+    CHECK(std::isfinite(p.predicted_mean[0]));  // the hardness GP saw no NaN input
+    CHECK(std::isfinite(p.predicted_std[0]));
+    CHECK(std::isfinite(p.acquisition));
+  }
+}
