@@ -206,23 +206,32 @@ SubprocessResult run_subprocess(const std::vector<std::string>& argv, const Subp
   const bool limited = options.timeout_s > 0;
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                            std::chrono::duration<double>(limited ? options.timeout_s : 0.0));
-  bool finished = pump(in.fd[1], out.fd[0], err.fd[0], options.stdin_text, res, options.timeout_s, deadline);
   int status = 0;
-  // Its output is closed; it may still run (or have closed stdout and gone on): wait up to the deadline.
-  while (finished) {
-    const pid_t w = ::waitpid(pid, &status, limited ? WNOHANG : 0);
-    if (w == pid) break;
-    if (w < 0 && errno != EINTR) throw IOError(std::string("run_subprocess: waitpid: ") + std::strerror(errno));
-    if ((limited && Clock::now() >= deadline) || cancel_requested()) finished = false;
-    else if (limited) {
-      const timespec pause{0, 2000000};
-      ::nanosleep(&pause, nullptr);
-    }
-  }
-  if (!finished) {
+  auto kill_and_reap = [&] {
     ::kill(-pid, SIGKILL);
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+  };
+  bool finished = false;
+  try {
+    finished = pump(in.fd[1], out.fd[0], err.fd[0], options.stdin_text, res, options.timeout_s, deadline);
+    // Its output is closed; it may still run (or have closed stdout and gone on): wait up to the deadline.
+    while (finished) {
+      const pid_t w = ::waitpid(pid, &status, limited ? WNOHANG : 0);
+      if (w == pid) break;
+      if (w < 0 && errno != EINTR) throw IOError(std::string("run_subprocess: waitpid: ") + std::strerror(errno));
+      if ((limited && Clock::now() >= deadline) || cancel_requested()) finished = false;
+      else if (limited) {
+        const timespec pause{0, 2000000};
+        ::nanosleep(&pause, nullptr);
+      }
+    }
+  } catch (...) {
+    kill_and_reap();  // never leave the program running behind an exception
+    throw;
+  }
+  if (!finished) {
+    kill_and_reap();
     check_cancelled();  // throws Cancelled when that is why it stopped
     res.timed_out = true;
     return res;
