@@ -236,3 +236,31 @@ for r in rows:
     CHECK(std::isfinite(p.acquisition));
   }
 }
+
+TEST_CASE("oracle campaign: an oracle-backed objective is exact in a two-objective qNEHVI round", "[oracle_campaign]") {
+  TempDir dir("objective");
+  write(dir / "oracle.py", kOracle);
+  write(dir / "history.csv", kHistory);
+  const std::string sp = R"({
+  "composition": {"elements": ["Ni", "Fe", "Co"], "granularity": 0.05},
+  "objectives": [{"name": "hardness"}, {"name": "s", "goal": "minimize"}],
+  "oracles": [{"name": "calc", "command": ["/usr/bin/python3", "oracle.py"], "outputs": ["s"]}]
+})";
+  Campaign c = Campaign::create(dir / "c.h5", sp, dir.path, dir / "history.csv", 9);
+  CampaignProposeOptions po;
+  po.q = 3;
+  po.raw_samples = 64;
+  po.min_measurements = 2;
+  const auto props = c.propose(po);
+  REQUIRE(props.size() == 3);
+  CHECK(props[0].strategy == "qnehvi");
+  for (const auto& p : props) {
+    CHECK(p.predicted_mean[1] == Approx(10 * p.point[0]).margin(1e-12));
+    CHECK(p.predicted_std[1] < 1e-6);
+    CHECK(p.predicted_std[0] > 1e-3);  // hardness is learned
+    CHECK(std::isfinite(p.acquisition));
+  }
+  // The lab sheet asks only for the learned objective.
+  const CsvTable sheet = c.lab_sheet(props);
+  CHECK(sheet.header == std::vector<std::string>{"id", "composition", "Ni", "Fe", "Co", "hardness", "status"});
+}
