@@ -280,6 +280,11 @@ std::vector<std::filesystem::path> write_campaign_report(const Campaign& c, cons
     cal.xmax = cal.ymax = 1;
     for (std::size_t k = 0; k < objs.size(); ++k) {
       const int o = objs[k].output;
+      if (const OracleColumn src = c.space().oracle_source(objs[k].name); src.oracle >= 0) {
+        notes.push_back(objs[k].name + " is computed by oracle '" + c.space().oracles()[static_cast<std::size_t>(src.oracle)].name +
+                        "', not modelled: no cross-validation.");
+        continue;
+      }
       const CvResult cv = cross_validate(c, o, seed);
       if (cv.ids.empty()) {
         notes.push_back("Cross-validation of " + objs[k].name + " needs at least 5 successful measurements.");

@@ -263,4 +263,15 @@ TEST_CASE("oracle campaign: an oracle-backed objective is exact in a two-objecti
   // The lab sheet asks only for the learned objective.
   const CsvTable sheet = c.lab_sheet(props);
   CHECK(sheet.header == std::vector<std::string>{"id", "composition", "Ni", "Fe", "Co", "hardness", "status"});
+  // The report cross-validates only the learned objective.
+  CsvTable res;
+  res.file = "r1.csv";
+  res.header = {"id", "hardness"};
+  for (const auto& p : props) res.rows.push_back({p.id, "2"});
+  Campaign::open(dir / "c.h5").ingest(res);
+  (void)write_campaign_report(Campaign::open(dir / "c.h5"), dir / "report", 1);
+  const std::string html = slurp(dir / "report" / "index.html");
+  CHECK(html.find("s is computed by oracle 'calc', not modelled: no cross-validation.") != std::string::npos);
+  CHECK(fs::exists(dir / "report" / "cv_0.csv"));
+  CHECK_FALSE(fs::exists(dir / "report" / "cv_1.csv"));
 }
