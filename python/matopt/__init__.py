@@ -19,7 +19,7 @@ import pandas as _pd
 from . import _matopt
 from ._tables import sheet_to_frame as _sheet_to_frame
 from ._tables import to_table as _to_table
-from .errors import DataError, Error, IngestError, InvalidArgument, IOError  # noqa: A004
+from .errors import DataError, Error, IngestError, InvalidArgument, IOError, OracleError  # noqa: A004
 
 __version__ = _matopt.__version__
 Composition = _matopt.Composition
@@ -27,7 +27,8 @@ featurizer_names = _matopt.featurizer_names
 set_verbosity = _matopt.set_verbosity
 
 __all__ = ["__version__", "Composition", "featurize", "featurizer_names", "set_verbosity", "Model",
-           "DesignSpace", "Campaign", "Error", "DataError", "InvalidArgument", "IngestError", "IOError"]
+           "DesignSpace", "Campaign", "Error", "DataError", "InvalidArgument", "IngestError", "IOError",
+           "OracleError"]
 
 
 def _formula_list(formulas):

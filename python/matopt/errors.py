@@ -28,5 +28,11 @@ class IngestError(DataError):
         self.problems = list(problems)
 
 
+class OracleError(DataError):
+    """An oracle of the design space (an external calculator, docs/oracles.md) could not be started,
+    crashed, timed out, exited non-zero or wrote malformed output. The message names the oracle, the
+    candidate (row and formula) and the column; the campaign is left as it was."""
+
+
 class IOError(Error, OSError):  # noqa: A001 (matopt.IOError, as in the C++ API)
     """A file could not be read or written (missing, foreign, corrupt or newer file, lock timeout)."""

@@ -10,6 +10,7 @@
 #include "matopt/campaign/campaign.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/version.hpp"
+#include "matopt/optimize/oracle.hpp"
 
 namespace matopt::python {
 
@@ -50,6 +51,8 @@ void translate(std::exception_ptr p) {
     raise_python("IngestError", e.what(), problems_to_python(e));
   } catch (const InvalidArgument& e) {
     raise_python("InvalidArgument", e.what());
+  } catch (const OracleError& e) {
+    raise_python("OracleError", e.what());
   } catch (const DataError& e) {
     raise_python("DataError", e.what());
   } catch (const IOError& e) {

@@ -226,6 +226,21 @@ void Campaign::save() const {
     hs.set("summary", summary);
     hs.set("seed", seed);
   }
+  if (space_.has_oracles()) {
+    // Written only for spaces with oracles, so other campaign files keep their layout.
+    Archive& oc = root.child("oracle_cache");
+    for (const auto& o : space_.oracles()) {
+      Archive& g = oc.child(o.name);
+      Eigen::MatrixXd points, values;
+      oracle_cache_.table(o.name, points, values);
+      g.set_attr("count", static_cast<std::int64_t>(points.rows()));
+      g.set("outputs", o.outputs);
+      if (points.rows() > 0) {
+        g.set("points", points);
+        g.set("values", values);
+      }
+    }
+  }
   save_archive(root, path_, kFormat, kVersion);
 }
 
@@ -324,6 +339,22 @@ void Campaign::load_from(const std::filesystem::path& path) {
       p.predicted_std = sd.row(r).transpose();
       p.acquisition = acq[r];
       proposals_.push_back(std::move(p));
+    }
+  }
+
+  oracle_cache_ = OracleCache();
+  if (root.has_child("oracle_cache")) {
+    const Archive& oc = root.child("oracle_cache");
+    for (const auto& o : space_.oracles()) {
+      if (!oc.has_child(o.name)) continue;
+      const Archive& g = oc.child(o.name);
+      const auto n = static_cast<Eigen::Index>(g.attr_int("count"));
+      if (n == 0) continue;
+      const auto& points = g.matrix("points");
+      const auto& values = g.matrix("values");
+      check(points, n, d, "/oracle_cache/" + o.name + "/points");
+      check(values, n, static_cast<Eigen::Index>(o.outputs.size()), "/oracle_cache/" + o.name + "/values");
+      oracle_cache_.set_table(o.name, points, values);
     }
   }
 
@@ -470,12 +501,32 @@ Campaign Campaign::create_from(const std::filesystem::path& path, const std::str
       c.measurements_.push_back(std::move(m));
     }
     hist_note = ", " + std::to_string(c.measurements_.size()) + " prior measurements from " + source;
+    c.fill_oracle_outputs(0);
   }
   c.add_history("init", "created campaign (" + std::to_string(c.space_.dimension()) + " coordinates, " +
                             std::to_string(c.space_.output_names().size()) + " outputs" + pool_note + hist_note + ")",
                 seed, argv);
   c.save();
   return c;
+}
+
+void Campaign::fill_oracle_outputs(std::size_t first) {
+  if (!space_.has_oracles() || first >= measurements_.size()) return;
+  std::vector<std::size_t> rows;
+  for (std::size_t i = first; i < measurements_.size(); ++i)
+    if (!measurements_[i].failed) rows.push_back(i);
+  if (rows.empty()) return;
+  Eigen::MatrixXd pts(static_cast<Eigen::Index>(rows.size()), space_.dimension());
+  for (std::size_t i = 0; i < rows.size(); ++i) pts.row(static_cast<Eigen::Index>(i)) = measurements_[rows[i]].point.transpose();
+  const Eigen::MatrixXd v = evaluate_oracles(space_, pts, oracle_cache_);
+  const auto& outputs = space_.output_names();
+  for (std::size_t k = 0; k < outputs.size(); ++k) {
+    const OracleColumn src = space_.oracle_source(outputs[k]);
+    if (src.oracle < 0) continue;
+    const int col = oracle_value_column(space_, src);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      measurements_[rows[i]].outputs[static_cast<Eigen::Index>(k)] = v(static_cast<Eigen::Index>(i), col);
+  }
 }
 
 Campaign Campaign::open(const std::filesystem::path& path) {
@@ -509,7 +560,10 @@ CsvTable Campaign::lab_sheet(const std::vector<ProposalRecord>& proposals) const
   const auto names = space_.coordinate_names();
   for (const auto& n : names) header.push_back(n);
   const auto& units = space_.spec().units;
+  std::vector<bool> in_sheet;
   for (const auto& o : space_.output_names()) {
+    in_sheet.push_back(space_.oracle_source(o).oracle < 0);  // oracle outputs are computed, not measured
+    if (!in_sheet.back()) continue;
     auto it = units.find(o);
     header.push_back(it != units.end() && !it->second.empty() ? o + " [" + it->second + "]" : o);
   }
@@ -519,7 +573,8 @@ CsvTable Campaign::lab_sheet(const std::vector<ProposalRecord>& proposals) const
     std::vector<std::string> row{p.id};
     if (comp) row.push_back(p.formula);
     for (int i = 0; i < static_cast<int>(names.size()); ++i) row.push_back(coordinate_text(i, p.point[i]));
-    for (std::size_t k = 0; k < space_.output_names().size(); ++k) row.emplace_back();
+    for (std::size_t k = 0; k < space_.output_names().size(); ++k)
+      if (in_sheet[k]) row.emplace_back();
     row.emplace_back();
     rows.push_back(std::move(row));
     sheet.line_of_row.push_back(rows.size() + 1);

@@ -53,6 +53,13 @@ bool same_values(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
   return true;
 }
 
+/// The outputs with the oracle-computed ones set to NaN (what a results file can hold).
+Eigen::VectorXd measured_only(const DesignSpace& space, Eigen::VectorXd outputs) {
+  for (std::size_t k = 0; k < space.output_names().size(); ++k)
+    if (space.oracle_source(space.output_names()[k]).oracle >= 0) outputs[static_cast<Eigen::Index>(k)] = std::nan("");
+  return outputs;
+}
+
 std::string join(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
@@ -107,6 +114,11 @@ std::vector<ParsedRow> parse_results(const Campaign& campaign, const CsvTable& t
       else process_col[static_cast<std::size_t>(coord - ne)] = ci;
       continue;
     }
+    if (const OracleColumn src = space.oracle_source(name); src.oracle >= 0) {
+      problem(1, raw, raw, "'" + name + "' is computed by oracle '" + spec.oracles[static_cast<std::size_t>(src.oracle)].name +
+                               "', not measured; remove the column");
+      continue;
+    }
     auto it = std::find(outputs.begin(), outputs.end(), name);
     if (it == outputs.end()) it = std::find(outputs.begin(), outputs.end(), raw);
     if (it != outputs.end()) {
@@ -126,7 +138,7 @@ std::vector<ParsedRow> parse_results(const Campaign& campaign, const CsvTable& t
   for (std::size_t k = 0; k < outputs.size(); ++k) {
     const bool is_objective = std::any_of(space.objectives().begin(), space.objectives().end(),
                                           [&](const Objective& o) { return o.name == outputs[k]; });
-    if (output_col[k] < 0 && is_objective) problem(1, outputs[k], "", "missing column for objective '" + outputs[k] + "'");
+    if (output_col[k] < 0 && is_objective && space.oracle_source(outputs[k]).oracle < 0) problem(1, outputs[k], "", "missing column for objective '" + outputs[k] + "'");
   }
   if (mode == RowMode::History && id_col >= 0)
     problem(1, "id", "id", "a history file holds prior measurements, not answers to proposals; remove the id column");
@@ -294,7 +306,8 @@ std::vector<ParsedRow> parse_results(const Campaign& campaign, const CsvTable& t
         if (prop.state != "pending") {
           // Re-ingestion: identical values are a no-op; different values are a conflict.
           auto mk = measurement_by_key.find(pr.key);
-          if (mk != measurement_by_key.end() && mk->second->failed == pr.failed && same_values(mk->second->outputs, pr.outputs))
+          if (mk != measurement_by_key.end() && mk->second->failed == pr.failed &&
+              same_values(measured_only(space, mk->second->outputs), pr.outputs))
             pr.already_ingested = true;
           else
             problem(row, "id", id, "proposal " + id + " is already closed (" + prop.state +
@@ -346,6 +359,12 @@ IngestSummary Campaign::ingest(const CsvTable& table, const std::vector<std::str
   const std::vector<ParsedRow> rows = parse_results(*this, table, RowMode::Results);
   const std::string source = std::filesystem::path(table.file).filename().string();
 
+  std::vector<MeasurementRecord> before_measurements;
+  std::vector<ProposalRecord> before_proposals;
+  if (space_.has_oracles()) {
+    before_measurements = measurements_;
+    before_proposals = proposals_;
+  }
   IngestSummary s;
   s.rows = table.rows.size();
   std::map<std::string, ProposalRecord*> by_id;
@@ -376,6 +395,16 @@ IngestSummary Campaign::ingest(const CsvTable& table, const std::vector<std::str
     measurements_.push_back(std::move(m));
   }
   if (!s.changed()) return s;  // same file again: leave the campaign file untouched
+  if (space_.has_oracles()) {
+    // An oracle failure must leave this object as it was too (in-memory campaigns are not re-read).
+    try {
+      fill_oracle_outputs(measurements_.size() - s.added);
+    } catch (...) {
+      measurements_ = std::move(before_measurements);
+      proposals_ = std::move(before_proposals);
+      throw;
+    }
+  }
   add_history("ingest",
               source + ": " + std::to_string(s.added) + " new measurements (" +
                   std::to_string(s.failed) + " failed), " + std::to_string(s.closed.size()) + " proposals closed, " +

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "campaign/internal.hpp"
+#include "campaign/oracle_posterior.hpp"
 #include "matopt/acquisition/batch.hpp"
 #include "matopt/acquisition/reference_point.hpp"
 #include "matopt/campaign/campaign.hpp"
@@ -24,6 +25,7 @@
 #include "matopt/models/domain.hpp"
 #include "matopt/models/surrogate.hpp"
 #include "matopt/optimize/grid.hpp"
+#include "matopt/optimize/oracle.hpp"
 #include "matopt/optimize/propose.hpp"
 #include "matopt/optimize/sampling.hpp"
 
@@ -82,6 +84,7 @@ RoundState gather(const Campaign& c, int min_measurements) {
     }
   const auto m = static_cast<Eigen::Index>(c.space().output_names().size());
   for (Eigen::Index k = 0; k < m; ++k) {
+    if (c.space().oracle_source(c.space().output_names()[static_cast<std::size_t>(k)]).oracle >= 0) continue;  // computed, not learned
     int count = 0;
     for (const auto* r : s.all)
       if (!r->failed && std::isfinite(r->outputs[k])) ++count;
@@ -90,11 +93,22 @@ RoundState gather(const Campaign& c, int min_measurements) {
   return s;
 }
 
-/// Seeded picks without a model: random pool rows, or Sobol (initial) / random points of the space.
-std::vector<Eigen::VectorXd> model_free_picks(const Campaign& c, const RoundState& st, int q, bool sobol, std::uint64_t seed) {
+/// Seeded picks without a model: random rows of `pool` (the stored pool, or the oracle-checked
+/// candidates), the first new rows of `pool` in order when `in_order` (Sobol candidates of an initial
+/// design), or Sobol (initial) / random points of the space when `pool` is empty.
+std::vector<Eigen::VectorXd> model_free_picks(const Campaign& c, const Eigen::MatrixXd& pool, bool in_order, const RoundState& st,
+                                              int q, bool sobol, std::uint64_t seed) {
   Rng rng(seed);
   std::vector<Eigen::VectorXd> picks;
-  const Eigen::MatrixXd& pool = c.pool();
+  if (pool.rows() > 0 && in_order) {
+    for (Eigen::Index r = 0; r < pool.rows() && static_cast<int>(picks.size()) < q; ++r) {
+      const Eigen::VectorXd p = pool.row(r).transpose();  // Sobol samples on a grid repeat: skip copies
+      if (!near_any(p, st.taken) && !near_any(p, picks)) picks.push_back(p);
+    }
+    if (static_cast<int>(picks.size()) < q)
+      throw InvalidArgument("propose: only " + std::to_string(picks.size()) + " candidates are new and pass the oracles' constraints; cannot propose " + std::to_string(q));
+    return picks;
+  }
   if (pool.rows() > 0) {
     std::vector<Eigen::Index> free;
     for (Eigen::Index r = 0; r < pool.rows(); ++r)
@@ -147,7 +161,8 @@ Eigen::MatrixXd input_reference(const Campaign& c, const FeatureFn& features) {
 
 struct Fitted {
   std::vector<std::unique_ptr<Surrogate>> models;
-  std::unique_ptr<IndependentPosterior> posterior;
+  std::unique_ptr<IndependentPosterior> posterior;  ///< the learned outputs
+  std::unique_ptr<campaign_detail::OraclePosterior> exact;  ///< all outputs, when the space has oracles
 };
 
 Fitted fit_models(const CampaignProposeOptions& options, const Eigen::MatrixXd& X, const Eigen::MatrixXd& Y,
@@ -184,12 +199,167 @@ DesignSpace working_space(const DesignSpace& space, bool feasibility) {
   return DesignSpace(spec);
 }
 
+/// A space with oracles: the candidates, already run through the oracles, minus those an oracle
+/// value rules out (a violated oracle-backed constraint, or nan for an oracle output it uses).
+struct OracleRound {
+  Eigen::MatrixXd candidates;
+  bool sampled = false;  ///< Sobol samples of the space (not a pool or the grid)
+  std::size_t ruled_out = 0;
+};
+
+/// Oracle-backed outputs in output order: (output index, column of evaluate_oracles' result).
+std::vector<std::pair<Eigen::Index, int>> oracle_outputs(const DesignSpace& space) {
+  std::vector<std::pair<Eigen::Index, int>> out;
+  const auto& names = space.output_names();
+  for (std::size_t k = 0; k < names.size(); ++k)
+    if (const OracleColumn src = space.oracle_source(names[k]); src.oracle >= 0)
+      out.emplace_back(static_cast<Eigen::Index>(k), oracle_value_column(space, src));
+  return out;
+}
+
+/// Looks up the oracle values of points (exact bits) in the cache; a miss is an internal error.
+Eigen::MatrixXd cached_oracle_values(const DesignSpace& space, const OracleCache& cache, const Eigen::MatrixXd& pts) {
+  int width = 0;
+  for (const auto& o : space.oracles()) width += static_cast<int>(o.outputs.size());
+  Eigen::MatrixXd v(pts.rows(), width);
+  for (Eigen::Index r = 0; r < pts.rows(); ++r) {
+    int col = 0;
+    for (const auto& o : space.oracles()) {
+      const Eigen::VectorXd* hit = cache.find(o.name, pts.row(r).transpose());
+      if (hit == nullptr) throw Error("propose: internal error: a point without a value of oracle '" + o.name + "'");
+      v.row(r).segment(col, hit->size()) = hit->transpose();
+      col += static_cast<int>(hit->size());
+    }
+  }
+  return v;
+}
+
+/// Model inputs of a space with oracles: the base features, the oracle values used as model inputs,
+/// then one column per oracle-backed output (read by OraclePosterior, never by a surrogate). A nan
+/// model input (candidates with one are ruled out; a measured or pending point may have one) is
+/// replaced by the mean of that column over the candidates, so the surrogates never see a NaN.
+FeatureFn oracle_features(const DesignSpace& space, const OracleCache& cache, FeatureFn base, const Eigen::MatrixXd& candidates) {
+  std::vector<int> cols;
+  for (const OracleColumn& c : space.oracle_model_inputs()) cols.push_back(oracle_value_column(space, c));
+  const std::size_t n_inputs = cols.size();
+  for (const auto& [k, col] : oracle_outputs(space)) cols.push_back(col);
+  const Eigen::MatrixXd cand_values = cached_oracle_values(space, cache, candidates);
+  std::vector<double> fill(n_inputs, 0.0);
+  for (std::size_t j = 0; j < n_inputs; ++j) {
+    double sum = 0;
+    int n = 0;
+    for (Eigen::Index r = 0; r < cand_values.rows(); ++r)
+      if (std::isfinite(cand_values(r, cols[j]))) sum += cand_values(r, cols[j]), ++n;
+    if (n > 0) fill[j] = sum / n;
+  }
+  const DesignSpace* sp = &space;
+  const OracleCache* cp = &cache;
+  return [sp, cp, base, cols, fill](const Eigen::MatrixXd& pts) {
+    const Eigen::MatrixXd b = base(pts);
+    const Eigen::MatrixXd v = cached_oracle_values(*sp, *cp, pts);
+    Eigen::MatrixXd X(pts.rows(), b.cols() + static_cast<Eigen::Index>(cols.size()));
+    X.leftCols(b.cols()) = b;
+    for (std::size_t j = 0; j < cols.size(); ++j) {
+      auto col = X.col(b.cols() + static_cast<Eigen::Index>(j));
+      col = v.col(cols[j]);
+      if (j < fill.size())
+        for (Eigen::Index r = 0; r < col.size(); ++r)
+          if (std::isnan(col[r])) col[r] = fill[j];
+    }
+    return X;
+  };
+}
+
+/// Whether the oracle values of one candidate rule it out (nan, or an oracle-backed constraint violated).
+bool ruled_out(const DesignSpace& space, const Eigen::VectorXd& values) {
+  for (const auto& [k, col] : oracle_outputs(space))
+    if (std::isnan(values[col])) return true;
+  for (const OracleColumn& c : space.oracle_model_inputs())
+    if (std::isnan(values[oracle_value_column(space, c)])) return true;
+  for (const auto& oc : space.outcome_constraints()) {
+    const OracleColumn src = space.oracle_source(oc.name);
+    if (src.oracle < 0) continue;
+    const double v = values[oracle_value_column(space, src)];
+    if (v < oc.lower || v > oc.upper) return true;
+  }
+  return false;
+}
+
+/// Candidates of a space with oracles (the stored pool, else the grid with --enumerate, else Sobol
+/// samples seeded by the round), run through the oracles with the measured and pending points (the
+/// cache answers the known ones), minus those the oracle values rule out.
+OracleRound run_oracles(const Campaign& c, OracleCache& cache, const CampaignProposeOptions& options, const RoundState& st,
+                        std::uint64_t round_seed) {
+  const DesignSpace& space = c.space();
+  OracleRound r;
+  Eigen::MatrixXd cands;
+  if (c.pool().rows() > 0) {
+    if (options.enumerate_grid) throw InvalidArgument("propose --enumerate: the space has a candidate pool; its rows are already scored whole");
+    cands = c.pool();
+  } else if (options.enumerate_grid) {
+    cands = feasible_grid_points(DesignGrid(space, default_process_grid(space)), kMaxEnumeratedCandidates);
+  } else {
+    SampleOptions so;
+    so.method = SampleMethod::Sobol;
+    cands = sample_design_points(space, std::max(1, options.raw_samples), derive_seed(round_seed, 0x0AC1E5), so);
+    r.sampled = true;
+  }
+  std::vector<Eigen::VectorXd> known = st.taken;
+  Eigen::MatrixXd all(cands.rows() + static_cast<Eigen::Index>(known.size()), space.dimension());
+  all.topRows(cands.rows()) = cands;
+  for (std::size_t i = 0; i < known.size(); ++i) all.row(cands.rows() + static_cast<Eigen::Index>(i)) = known[i].transpose();
+  const Eigen::MatrixXd values = evaluate_oracles(space, all, cache);
+  std::vector<Eigen::Index> keep;
+  for (Eigen::Index i = 0; i < cands.rows(); ++i)
+    if (!ruled_out(space, values.row(i).transpose())) keep.push_back(i);
+  r.ruled_out = static_cast<std::size_t>(cands.rows()) - keep.size();
+  r.candidates = cands(keep, Eigen::all);
+  log_info("propose: " + std::to_string(cands.rows()) + " candidates, " + std::to_string(r.ruled_out) +
+           " ruled out by oracle values");
+  if (r.candidates.rows() == 0)
+    throw InvalidArgument("propose: every one of the " + std::to_string(cands.rows()) +
+                          " candidates violates an oracle-backed output constraint (or has no oracle value)");
+  return r;
+}
+
+/// A space with oracles: surrogates for the learned outputs on the first columns of the features (base
+/// features + oracle model inputs), exact values for the oracle-backed outputs, whose observed values
+/// in `obs_Y` become the oracle's.
+Fitted fit_with_oracles(const Campaign& c, const CampaignProposeOptions& options, const OracleRound& oracle,
+                        const FeatureFn& base_features, const FeatureFn& features, const Eigen::MatrixXd& obs_pts,
+                        Eigen::MatrixXd& obs_Y, std::uint64_t round_seed) {
+  const DesignSpace& space = c.space();
+  const auto exact = oracle_outputs(space);
+  const Eigen::MatrixXd values = cached_oracle_values(space, c.oracle_cache(), obs_pts);
+  for (const auto& [k, col] : exact) obs_Y.col(k) = values.col(col);
+  const Eigen::Index learned_inputs = base_features(oracle.candidates.topRows(1)).cols() +
+                                      static_cast<Eigen::Index>(space.oracle_model_inputs().size());
+  // source[k]: index among the learned outputs, or -(1 + feature column) of an exact one.
+  std::vector<int> source(static_cast<std::size_t>(obs_Y.cols()), 0);
+  std::vector<Eigen::Index> learned;
+  for (Eigen::Index k = 0; k < obs_Y.cols(); ++k) {
+    auto it = std::find_if(exact.begin(), exact.end(), [&](const auto& e) { return e.first == k; });
+    if (it != exact.end()) {
+      source[static_cast<std::size_t>(k)] = -static_cast<int>(learned_inputs + (it - exact.begin())) - 1;
+    } else {
+      source[static_cast<std::size_t>(k)] = static_cast<int>(learned.size());
+      learned.push_back(k);
+    }
+  }
+  const Eigen::MatrixXd X = features(obs_pts).leftCols(learned_inputs);
+  const Eigen::MatrixXd ref = features(oracle.candidates).leftCols(learned_inputs);
+  Fitted f = fit_models(options, X, obs_Y(Eigen::all, learned), ref, round_seed);
+  f.exact = std::make_unique<OraclePosterior>(*f.posterior, std::move(source), learned_inputs);
+  return f;
+}
+
 ProposeResult model_picks(const Campaign& c, const RoundState& st, const CampaignProposeOptions& options,
-                          const std::string& strategy, std::uint64_t round_seed) {
+                          const std::string& strategy, std::uint64_t round_seed, const OracleRound* oracle) {
   const DesignSpace& space = c.space();
   const auto m = static_cast<Eigen::Index>(space.output_names().size());
   const Eigen::Index d = space.dimension();
-  const FeatureFn features = make_features(c, st, options.features);
+  const FeatureFn base_features = make_features(c, st, options.features);
+  const FeatureFn features = oracle ? oracle_features(space, c.oracle_cache(), base_features, oracle->candidates) : base_features;
 
   const bool feasibility = st.n_failed > 0 && st.n_ok > 0;
   const Eigen::Index outputs_total = m + (feasibility ? 1 : 0);
@@ -201,10 +371,13 @@ ProposeResult model_picks(const Campaign& c, const RoundState& st, const Campaig
     obs_Y.row(r).head(m) = st.all[i]->outputs.transpose();
     if (feasibility) obs_Y(r, m) = st.all[i]->failed ? 0.0 : 1.0;
   }
-  const Fitted fitted = fit_models(options, features(obs_pts), obs_Y, input_reference(c, features), round_seed);
   const DesignSpace working = working_space(space, feasibility);
   if (static_cast<Eigen::Index>(working.output_names().size()) != outputs_total)
     throw Error("propose: internal error: the feasibility output could not be added");
+  Fitted fitted;
+  if (oracle == nullptr) fitted = fit_models(options, features(obs_pts), obs_Y, input_reference(c, features), round_seed);
+  else fitted = fit_with_oracles(c, options, *oracle, base_features, features, obs_pts, obs_Y, round_seed);
+  const PosteriorModel& posterior = fitted.exact ? static_cast<const PosteriorModel&>(*fitted.exact) : *fitted.posterior;
 
   ProposeOptions po;
   po.batch.strategy = strategy;
@@ -218,7 +391,10 @@ ProposeResult model_picks(const Campaign& c, const RoundState& st, const Campaig
   if (m > 1 || ref.summary() == "threshold") po.batch.ref_point = ref.value;
   po.raw_samples = options.raw_samples;
   po.threads = options.threads;
-  if (options.enumerate_grid) {
+  if (oracle != nullptr) {
+    // A finite candidate set, scored whole: local refinement would call the oracle at every move.
+    po.pool = oracle->candidates;
+  } else if (options.enumerate_grid) {
     if (c.pool().rows() > 0) throw InvalidArgument("propose --enumerate: the space has a candidate pool; its rows are already scored whole");
     po.pool = feasible_grid_points(DesignGrid(space, default_process_grid(space)), kMaxEnumeratedCandidates);
     log_info("propose: scoring all " + std::to_string(po.pool.rows()) + " feasible grid points");
@@ -235,7 +411,7 @@ ProposeResult model_picks(const Campaign& c, const RoundState& st, const Campaig
     log_info("propose: trust region: domain score <= " + format_double(options.max_distance) +
              " (the measured points' cross-validation threshold is " + format_double(domain->threshold()) + ")");
   }
-  return matopt::propose(working, *fitted.posterior, features, obs_pts, obs_Y, stack(st.pending, d), po);
+  return matopt::propose(working, posterior, features, obs_pts, obs_Y, stack(st.pending, d), po);
 }
 
 }  // namespace
@@ -272,16 +448,20 @@ std::vector<ProposalRecord> Campaign::propose(const CampaignProposeOptions& opti
     p.strategy = label;
     out.push_back(std::move(p));
   };
+  std::optional<OracleRound> oracle;
+  if (space_.has_oracles()) oracle = run_oracles(*this, oracle_cache_, options, st, round_seed);
   if (!st.enough || strategy == "random") {
     const std::string label = st.enough ? "random" : "initial";
-    for (const auto& p : model_free_picks(*this, st, options.q, !st.enough, round_seed)) add(p, label);
+    const Eigen::MatrixXd& pool = oracle ? oracle->candidates : pool_;
+    const bool in_order = oracle && oracle->sampled && !st.enough;
+    for (const auto& p : model_free_picks(*this, pool, in_order, st, options.q, !st.enough, round_seed)) add(p, label);
     if (!st.enough)
       log_info("propose: fewer than " + std::to_string(std::max(2, min_measurements)) +
                " measurements per output; space-filling initial design");
     if (options.max_distance < std::numeric_limits<double>::infinity())
       log_warn("propose: --max-distance does not apply to " + label + " picks (no model, no measured domain yet)");
   } else {
-    const ProposeResult res = model_picks(*this, st, options, strategy, round_seed);
+    const ProposeResult res = model_picks(*this, st, options, strategy, round_seed, oracle ? &*oracle : nullptr);
     for (Eigen::Index k = 0; k < res.points.rows(); ++k) {
       add(res.points.row(k).transpose(), strategy);
       out.back().predicted_mean = res.mean.row(k).head(m).transpose();

@@ -163,6 +163,7 @@ std::string drivers_section(const Campaign& c, std::uint64_t seed, const std::fi
   std::vector<std::string> missing;
   for (std::size_t k = 0; k < c.space().objectives().size(); ++k) {
     const Objective& obj = c.space().objectives()[k];
+    if (c.space().oracle_source(obj.name).oracle >= 0) continue;  // computed exactly, not modelled
     const std::vector<GroupImportance> d = drivers(c, obj.output, seed);
     if (d.empty()) {
       missing.push_back(obj.name);
@@ -378,6 +379,11 @@ std::vector<std::filesystem::path> write_campaign_report(const Campaign& c, cons
     cal.xmax = cal.ymax = 1;
     for (std::size_t k = 0; k < objs.size(); ++k) {
       const int o = objs[k].output;
+      if (const OracleColumn src = c.space().oracle_source(objs[k].name); src.oracle >= 0) {
+        notes.push_back(objs[k].name + " is computed by oracle '" + c.space().oracles()[static_cast<std::size_t>(src.oracle)].name +
+                        "', not modelled: no cross-validation.");
+        continue;
+      }
       const CvResult cv = cross_validate(c, o, seed);
       if (cv.ids.empty()) {
         notes.push_back("Cross-validation of " + objs[k].name + " needs at least 5 successful measurements.");

@@ -43,10 +43,15 @@ void validate_rows(const Campaign& c, const std::vector<ResultRow>& rows) {
     if (r.outputs.size() != m)
       throw InvalidArgument(row_text(i) + "outputs has " + std::to_string(r.outputs.size()) + " values, expected " +
                             std::to_string(m) + " (one per output: NaN = not measured)");
-    for (Eigen::Index k = 0; k < m; ++k)
+    for (Eigen::Index k = 0; k < m; ++k) {
+      const std::string& name = c.space().output_names()[static_cast<std::size_t>(k)];
+      if (const OracleColumn src = c.space().oracle_source(name); src.oracle >= 0 && !std::isnan(r.outputs[k]))
+        throw InvalidArgument(row_text(i) + name + ": computed by oracle '" +
+                              c.space().oracles()[static_cast<std::size_t>(src.oracle)].name + "'; pass NaN");
       if (std::isinf(r.outputs[k]))
         throw InvalidArgument(row_text(i) + c.space().output_names()[static_cast<std::size_t>(k)] +
                               ": expected a finite number or NaN (not measured)");
+    }
   }
 }
 
@@ -60,6 +65,12 @@ IngestSummary Campaign::add_results(const std::vector<ResultRow>& rows, const st
     load_from(path_);
   }
   validate_rows(*this, rows);
+  std::vector<MeasurementRecord> before_measurements;
+  std::vector<ProposalRecord> before_proposals;
+  if (space_.has_oracles()) {
+    before_measurements = measurements_;
+    before_proposals = proposals_;
+  }
   const auto m = static_cast<Eigen::Index>(space_.output_names().size());
   std::map<std::string, ProposalRecord*> by_id;
   for (auto& p : proposals_) by_id[p.id] = &p;
@@ -89,6 +100,16 @@ IngestSummary Campaign::add_results(const std::vector<ResultRow>& rows, const st
     measurements_.push_back(std::move(rec));
   }
   if (!s.changed()) return s;
+  if (space_.has_oracles()) {
+    // An oracle failure must leave this object as it was too (in-memory campaigns are not re-read).
+    try {
+      fill_oracle_outputs(measurements_.size() - s.added);
+    } catch (...) {
+      measurements_ = std::move(before_measurements);
+      proposals_ = std::move(before_proposals);
+      throw;
+    }
+  }
   add_history("ingest",
               source + ": " + std::to_string(s.added) + " new measurements (" + std::to_string(s.failed) + " failed), " +
                   std::to_string(s.closed.size()) + " proposals closed",

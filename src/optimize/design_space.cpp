@@ -11,6 +11,7 @@
 
 #include "matopt/core/elements.hpp"
 #include "matopt/core/error.hpp"
+#include "optimize/oracle_json.hpp"
 #include "optimize/space_detail.hpp"
 
 namespace matopt {
@@ -449,6 +450,7 @@ DesignSpace::DesignSpace(DesignSpaceSpec spec) : spec_(std::move(spec)) {
     c.output = output_of(c.name);
   }
   check_descriptor_constraints();
+  check_oracles();
 }
 
 std::vector<Violation> DesignSpace::validate(const Eigen::VectorXd& point) const {
@@ -528,7 +530,7 @@ DesignSpace DesignSpace::from_json_text(const std::string& text, const std::file
   }
   if (!j.is_object()) fail("", "expected a JSON object at the top level");
   check_keys(j, "", {"composition", "process", "linear_constraints", "descriptor_constraints", "candidate_pool", "objectives",
-                     "output_constraints", "schema_version"});
+                     "output_constraints", "oracles", "schema_version"});
   DesignSpaceSpec s;
   if (j.contains("schema_version")) {
     const json& v = j["schema_version"];
@@ -573,6 +575,7 @@ DesignSpace DesignSpace::from_json_text(const std::string& text, const std::file
     if (!c.is_array()) fail("output_constraints", "expected a list of constraints");
     for (std::size_t i = 0; i < c.size(); ++i) s.outcome_constraints.push_back(parse_outcome(c[i], "output_constraints[" + std::to_string(i) + "]", s.units));
   }
+  if (j.contains("oracles")) s.oracles = detail::parse_oracles(j["oracles"], base_dir);
   return DesignSpace(std::move(s));
 }
 
@@ -672,6 +675,7 @@ std::string DesignSpace::to_json_text() const {
     }
     j["output_constraints"] = c;
   }
+  if (!spec_.oracles.empty()) j["oracles"] = detail::oracles_to_json(spec_.oracles);
   return j.dump(2);
 }
 

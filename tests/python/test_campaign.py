@@ -161,3 +161,18 @@ def test_report_drivers_and_every_svg_parses(files):
         assert root.tag.endswith("svg")
     drivers = pd.read_csv(files / "report" / "drivers_1.csv")
     assert sorted(drivers["coordinate"]) == ["T", "fraction Fe", "fraction Ni"]
+
+
+def test_oracle_failure_is_an_oracle_error_and_writes_nothing(tmp_path):
+    space = {"composition": {"elements": ["Ni", "Fe"], "granularity": 0.1},
+             "objectives": [{"name": "hardness"}],
+             "output_constraints": [{"name": "s", "max": 3}],
+             "oracles": [{"name": "calc", "command": ["/bin/sh", "oracle.sh"], "outputs": ["s"]}]}
+    (tmp_path / "space.json").write_text(json.dumps(space))
+    (tmp_path / "oracle.sh").write_text("cat >/dev/null\necho 's'\necho 'abc'\n")
+    history = pd.DataFrame({"composition": ["Ni0.5Fe0.5"], "hardness": [2.0]})
+    with pytest.raises(matopt.OracleError) as info:
+        matopt.Campaign.create(tmp_path / "c.h5", tmp_path / "space.json", history=history, seed=1)
+    assert str(info.value) == "oracle 'calc': output row 1 (candidate 'Fe0.5Ni0.5'), column 's': 'abc' is not a number"
+    assert isinstance(info.value, matopt.DataError)
+    assert not (tmp_path / "c.h5").exists()

@@ -20,6 +20,7 @@
 #include "matopt/core/csv.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/optimize/design_space.hpp"
+#include "matopt/optimize/oracle.hpp"
 
 namespace matopt {
 
@@ -197,6 +198,10 @@ class Campaign {
   /// (pending proposals count as pending points), records them and returns them. The round seed is
   /// derive_seed(campaign seed, round), so the same file and seed give bit-identical proposals, and
   /// an in-memory campaign with the same measurements gives the same proposals as the file.
+  /// With oracles in the space the candidates are a finite set (the pool, the grid with
+  /// `enumerate_grid`, else `raw_samples` Sobol points), run through the oracles (cache first) and
+  /// scored whole; oracle-backed outputs are exact (docs/oracles.md). Throws OracleError when an
+  /// oracle fails; the file is then untouched.
   std::vector<ProposalRecord> propose(const CampaignProposeOptions& options, const std::vector<std::string>& argv = {});
 
   /// @brief Validates the whole file first (throws IngestError listing every problem, writing
@@ -229,7 +234,7 @@ class Campaign {
 
   /// @brief Writes the lab CSV for the given proposals: id, composition formula, one column per
   /// element, process columns, empty output columns ("name [unit]" where a unit is declared) and an
-  /// empty status column (ok|failed).
+  /// empty status column (ok|failed). Outputs computed by an oracle are left out.
   void write_lab_csv(const std::vector<ProposalRecord>& proposals, const std::filesystem::path& path) const;
   /// @brief The lab sheet of write_lab_csv as a table in memory (`file` is empty).
   CsvTable lab_sheet(const std::vector<ProposalRecord>& proposals) const;
@@ -244,6 +249,8 @@ class Campaign {
   const std::vector<ProposalRecord>& proposals() const noexcept { return proposals_; }
   const std::vector<CommandRecord>& history() const noexcept { return history_; }
   int rounds() const noexcept { return rounds_; }
+  /// @brief Values the space's oracles returned so far (stored in the file under /oracle_cache).
+  const OracleCache& oracle_cache() const noexcept { return oracle_cache_; }
 
   /// @brief Text of coordinate `index` of a point (category label for categorical parameters).
   std::string coordinate_text(int index, double value) const;
@@ -259,6 +266,9 @@ class Campaign {
   void save() const;
   void add_history(const std::string& command, const std::string& summary, std::uint64_t seed,
                    const std::vector<std::string>& argv);
+  /// Sets the oracle-computed outputs of measurements [first, end) from the cache or by running the
+  /// oracles (throws OracleError; nothing is saved then).
+  void fill_oracle_outputs(std::size_t first);
 
   std::filesystem::path path_;
   std::uint64_t seed_ = 0;
@@ -270,6 +280,7 @@ class Campaign {
   std::vector<ProposalRecord> proposals_;
   std::vector<CommandRecord> history_;
   int rounds_ = 0;
+  OracleCache oracle_cache_;
 };
 
 /// @brief Writes `DIR/index.html` (self-contained, inline SVG: Pareto front measured vs proposed

@@ -84,6 +84,22 @@ struct CandidatePool {
   std::filesystem::path file;  ///< .csv (streamed) or .h5/.hdf5 (a matopt dataset)
 };
 
+/// @brief An external calculator run on candidate batches through the CSV protocol of
+/// docs/oracles.md (stdin: `row,formula,<elements>,<process>`; stdout: one column per output). Its
+/// outputs are computed exactly instead of modelled when they are objectives or output constraints,
+/// and are appended to the model inputs with `model_input`.
+struct OracleSpec {
+  std::string name;
+  std::vector<std::string> command;  ///< argv, run without a shell (argv[0] looked up in PATH)
+  std::vector<std::string> outputs;  ///< output columns it writes
+  double timeout_s = 60;             ///< per batch; the process group is killed after it
+  int batch = 256;                   ///< candidates per call
+  bool model_input = false;          ///< also use the outputs as features of the learned models
+  /// Directory the command runs in: "working_dir" of the JSON resolved against the space file's
+  /// directory (the default); empty = the caller's working directory. Arguments are not rewritten.
+  std::filesystem::path working_dir;
+};
+
 /// @brief Everything a DesignSpace is built from (what the JSON holds).
 struct DesignSpaceSpec {
   CompositionBlock composition;
@@ -96,6 +112,13 @@ struct DesignSpaceSpec {
   /// Output constraints; `output` is assigned by DesignSpace from output_names().
   std::vector<OutcomeConstraint> outcome_constraints;
   std::map<std::string, std::string> units;  ///< optional unit per output name
+  std::vector<OracleSpec> oracles;           ///< external calculators (docs/oracles.md)
+};
+
+/// @brief Where an oracle-computed value comes from: oracle index and column in its outputs.
+struct OracleColumn {
+  int oracle = -1;
+  int column = -1;
 };
 
 /// @brief One reason a point is not in the space.
@@ -140,6 +163,12 @@ class DesignSpace {
   const std::vector<std::string>& output_names() const noexcept { return outputs_; }
   const std::vector<Objective>& objectives() const noexcept { return spec_.objectives; }
   const std::vector<OutcomeConstraint>& outcome_constraints() const noexcept { return spec_.outcome_constraints; }
+  const std::vector<OracleSpec>& oracles() const noexcept { return spec_.oracles; }
+  bool has_oracles() const noexcept { return !spec_.oracles.empty(); }
+  /// @brief The oracle that computes output `name` (an oracle output name); oracle = -1 if none.
+  OracleColumn oracle_source(const std::string& name) const;
+  /// @brief Oracle outputs used as model inputs, in oracle order (columns appended to the features).
+  std::vector<OracleColumn> oracle_model_inputs() const;
 
   /// @brief Every reason `point` is outside the space (empty = feasible): size, NaN, bounds,
   /// sum-to-one (1e-9), cardinality, granularity multiples, required elements, linear constraints,
@@ -169,6 +198,7 @@ class DesignSpace {
   std::vector<int> descriptor_index_;
   std::vector<std::uint8_t> element_z_;
   void check_descriptor_constraints();
+  void check_oracles();
   bool descriptor_values(std::span<const double> fractions, double* out) const;
   void add_descriptor_violations(const Eigen::VectorXd& point, std::vector<Violation>& out) const;
   friend struct DesignSpaceAccess;
