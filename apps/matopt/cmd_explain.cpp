@@ -118,12 +118,7 @@ void explain_target(const Model& m, std::size_t t, const Dataset& data, const Ei
 
 void run(const ExplainArgs& a) {
   const Model m = Model::load(a.model);
-  CsvImportOptions io;
-  if (m.composition_column().empty()) io.no_composition = true;
-  else io.composition = m.composition_column();
-  io.process = m.process_columns();
-  if (!a.id.empty()) io.id = a.id;
-  const Dataset all = read_dataset(a.data, io);
+  const Dataset all = read_dataset(a.data, model_input_options(m, a.id.empty() ? std::nullopt : std::optional(a.id)));
   const auto rows = sample_rows(static_cast<Eigen::Index>(all.rows()), a.rows, a.seed);
   if (rows.size() < all.rows())
     std::fprintf(stderr, "explain: %zu of %zu rows (a seeded sample; --rows)\n", rows.size(), all.rows());

@@ -86,12 +86,7 @@ void run_train(const TrainArgs& a) {
 
 void run_predict(const PredictArgs& a) {
   const Model m = Model::load(a.model);
-  CsvImportOptions io;
-  if (m.composition_column().empty()) io.no_composition = true;
-  else io.composition = m.composition_column();
-  io.process = m.process_columns();
-  if (!a.id.empty()) io.id = a.id;
-  const Dataset data = read_dataset(a.input, io);
+  const Dataset data = read_dataset(a.input, model_input_options(m, a.id.empty() ? std::nullopt : std::optional(a.id)));
   const PredictionTable table = prediction_table(m, data, !a.no_domain);
 
   std::vector<std::string> header{"id"};

@@ -50,11 +50,7 @@ Model train(const std::variant<CsvTable, std::string>& source, const TrainArgs& 
 /// Same columns as `matopt predict` (prediction_table): id, then per target mean, std, ..., see docs/models.md.
 py::tuple predict(const Model& m, const std::variant<CsvTable, std::string>& source, const std::optional<std::string>& id,
                   bool domain) {
-  CsvImportOptions io;
-  if (m.composition_column().empty()) io.no_composition = true;
-  else io.composition = m.composition_column();
-  io.process = m.process_columns();
-  io.id = id;
+  const CsvImportOptions io = model_input_options(m, id);
   Dataset data;
   PredictionTable table;
   without_gil([&] {

@@ -529,6 +529,18 @@ void Campaign::fill_oracle_outputs(std::size_t first) {
   }
 }
 
+void Campaign::fill_new_oracle_outputs(std::size_t added, std::vector<MeasurementRecord>& before_measurements,
+                                       std::vector<ProposalRecord>& before_proposals) {
+  if (!space_.has_oracles()) return;
+  try {
+    fill_oracle_outputs(measurements_.size() - added);
+  } catch (...) {
+    measurements_ = std::move(before_measurements);
+    proposals_ = std::move(before_proposals);
+    throw;
+  }
+}
+
 Campaign Campaign::open(const std::filesystem::path& path) {
   Campaign c;
   c.load_from(path);

@@ -395,16 +395,7 @@ IngestSummary Campaign::ingest(const CsvTable& table, const std::vector<std::str
     measurements_.push_back(std::move(m));
   }
   if (!s.changed()) return s;  // same file again: leave the campaign file untouched
-  if (space_.has_oracles()) {
-    // An oracle failure must leave this object as it was too (in-memory campaigns are not re-read).
-    try {
-      fill_oracle_outputs(measurements_.size() - s.added);
-    } catch (...) {
-      measurements_ = std::move(before_measurements);
-      proposals_ = std::move(before_proposals);
-      throw;
-    }
-  }
+  fill_new_oracle_outputs(s.added, before_measurements, before_proposals);
   add_history("ingest",
               source + ": " + std::to_string(s.added) + " new measurements (" +
                   std::to_string(s.failed) + " failed), " + std::to_string(s.closed.size()) + " proposals closed, " +

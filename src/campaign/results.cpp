@@ -100,16 +100,7 @@ IngestSummary Campaign::add_results(const std::vector<ResultRow>& rows, const st
     measurements_.push_back(std::move(rec));
   }
   if (!s.changed()) return s;
-  if (space_.has_oracles()) {
-    // An oracle failure must leave this object as it was too (in-memory campaigns are not re-read).
-    try {
-      fill_oracle_outputs(measurements_.size() - s.added);
-    } catch (...) {
-      measurements_ = std::move(before_measurements);
-      proposals_ = std::move(before_proposals);
-      throw;
-    }
-  }
+  fill_new_oracle_outputs(s.added, before_measurements, before_proposals);
   add_history("ingest",
               source + ": " + std::to_string(s.added) + " new measurements (" + std::to_string(s.failed) + " failed), " +
                   std::to_string(s.closed.size()) + " proposals closed",

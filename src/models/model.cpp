@@ -334,6 +334,15 @@ Model Model::train(const Dataset& data, const std::vector<std::string>& targets,
   return m;
 }
 
+CsvImportOptions model_input_options(const Model& model, const std::optional<std::string>& id) {
+  CsvImportOptions io;
+  if (model.composition_column().empty()) io.no_composition = true;
+  else io.composition = model.composition_column();
+  io.process = model.process_columns();
+  io.id = id;
+  return io;
+}
+
 const ApplicabilityDomain* Model::domain() const noexcept {
   return impl_->domain.is_fitted() ? &impl_->domain : nullptr;
 }

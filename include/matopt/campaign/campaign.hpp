@@ -269,6 +269,11 @@ class Campaign {
   /// Sets the oracle-computed outputs of measurements [first, end) from the cache or by running the
   /// oracles (throws OracleError; nothing is saved then).
   void fill_oracle_outputs(std::size_t first);
+  /// fill_oracle_outputs for the last `added` measurements; if an oracle fails, restores the state
+  /// before them (`before_*`, taken when the space has oracles) so that this object, like the file,
+  /// is left as it was (in-memory campaigns are not re-read), and rethrows.
+  void fill_new_oracle_outputs(std::size_t added, std::vector<MeasurementRecord>& before_measurements,
+                               std::vector<ProposalRecord>& before_proposals);
 
   std::filesystem::path path_;
   std::uint64_t seed_ = 0;

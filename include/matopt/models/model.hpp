@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,10 @@ class Model {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+/// @brief How to read rows for `model` (predict, explain, Python): its composition column (or none)
+/// and its process columns, `id` as the row-id column when given.
+CsvImportOptions model_input_options(const Model& model, const std::optional<std::string>& id = std::nullopt);
 
 /// @brief The columns `matopt predict` writes (and the Python module returns), per target, in order:
 /// `_mean`, `_std` (the predictive distribution's exact moments), `_epistemic_std`, `_aleatoric_std`
