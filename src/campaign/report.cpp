@@ -130,20 +130,63 @@ CvResult cross_validate(const Campaign& c, int output, std::uint64_t seed) {
   return r;
 }
 
-// What drives objective `output`: permutation importance of each design coordinate (a categorical's
-// one-hot columns together) for a GP with propose's settings fitted on every successful measurement,
-// 5 seeded repeats. Empty with fewer than 5 measurements.
-std::vector<GroupImportance> drivers(const Campaign& c, int output, std::uint64_t seed) {
+// One element's partial dependence: the mean prediction over the measured points with the element's
+// fraction set to each x (the other elements scaled to share the rest).
+struct ElementCurve {
+  std::string element;
+  std::vector<double> x, y;
+};
+
+struct Drivers {
+  std::vector<GroupImportance> importance;
+  std::vector<ElementCurve> elements;
+};
+
+Eigen::MatrixXd measured_points(const Campaign& c, int output, Eigen::VectorXd& y) {
   std::vector<const MeasurementRecord*> rows;
   for (const auto& m : c.measurements())
     if (!m.failed && std::isfinite(m.outputs[output])) rows.push_back(&m);
-  if (rows.size() < 5) return {};
   Eigen::MatrixXd pts(static_cast<Eigen::Index>(rows.size()), c.space().dimension());
-  Eigen::VectorXd y(static_cast<Eigen::Index>(rows.size()));
+  y.resize(static_cast<Eigen::Index>(rows.size()));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     pts.row(static_cast<Eigen::Index>(i)) = rows[i]->point.transpose();
     y[static_cast<Eigen::Index>(i)] = rows[i]->outputs[output];
   }
+  return pts;
+}
+
+std::vector<ElementCurve> element_curves(const Campaign& c, const Surrogate& model, const Eigen::MatrixXd& pts) {
+  std::vector<ElementCurve> out;
+  const auto& els = c.space().spec().composition.elements;
+  for (std::size_t e = 0; e < els.size(); ++e) {
+    const auto ei = static_cast<Eigen::Index>(e);
+    ElementCurve curve;
+    curve.element = els[e].symbol;
+    const double top = std::min(els[e].max, 1.0);
+    for (int k = 0; k <= 10; ++k) {
+      const double t = top * k / 10.0;
+      Eigen::MatrixXd P = pts;
+      for (Eigen::Index i = 0; i < P.rows(); ++i) {
+        const double rest = 1.0 - pts(i, ei);
+        for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(els.size()); ++j)
+          P(i, j) = j == ei ? t : (rest > 0 ? pts(i, j) * (1.0 - t) / rest : (1.0 - t) / static_cast<double>(els.size() - 1));
+      }
+      curve.x.push_back(t);
+      curve.y.push_back(model.predict(point_features(c.space(), P)).mean.mean());
+    }
+    out.push_back(std::move(curve));
+  }
+  return out;
+}
+
+// What drives objective `output`, from a GP with propose's settings fitted on every successful
+// measurement: permutation importance of each design coordinate (a categorical's one-hot columns
+// together; 5 seeded repeats) and each element's partial dependence. Empty with fewer than 5
+// measurements.
+Drivers drivers(const Campaign& c, int output, std::uint64_t seed) {
+  Eigen::VectorXd y;
+  const Eigen::MatrixXd pts = measured_points(c, output, y);
+  if (pts.rows() < 5) return {};
   const Eigen::MatrixXd X = point_features(c.space(), pts);
   std::vector<std::string> labels;
   for (const auto& e : c.space().spec().composition.elements) labels.push_back(e.symbol);
@@ -152,7 +195,10 @@ std::vector<GroupImportance> drivers(const Campaign& c, int output, std::uint64_
   auto model = make_surrogate("gp", gp_options_with_few_point_priors(""), derive_seed(seed, 0xE1 + static_cast<std::uint64_t>(output)));
   model->fit(X, y);
   auto predict = [&](const Eigen::MatrixXd& P) { return model->predict(P).mean; };
-  return permutation_importance(predict, X, y, group_features(labels), 5, derive_seed(seed, 0xE2));
+  Drivers d;
+  d.importance = permutation_importance(predict, X, y, group_features(labels), 5, derive_seed(seed, 0xE2));
+  if (c.space().num_elements() > 1) d.elements = element_curves(c, *model, pts);
+  return d;
 }
 
 // The "what drives each objective" section: a bar chart per objective and drivers_<k>.csv.
@@ -164,15 +210,15 @@ std::string drivers_section(const Campaign& c, std::uint64_t seed, const std::fi
   for (std::size_t k = 0; k < c.space().objectives().size(); ++k) {
     const Objective& obj = c.space().objectives()[k];
     if (c.space().oracle_source(obj.name).oracle >= 0) continue;  // computed exactly, not modelled
-    const std::vector<GroupImportance> d = drivers(c, obj.output, seed);
-    if (d.empty()) {
+    const Drivers dr = drivers(c, obj.output, seed);
+    if (dr.importance.empty()) {
       missing.push_back(obj.name);
       continue;
     }
     std::vector<std::string> labels;
     std::vector<double> mean, sd;
     std::vector<std::vector<std::string>> rows;
-    for (const auto& g : d) {
+    for (const auto& g : dr.importance) {
       labels.push_back(g.group);
       mean.push_back(g.mean);
       sd.push_back(g.std);
@@ -182,6 +228,29 @@ std::string drivers_section(const Campaign& c, std::uint64_t seed, const std::fi
     write_csv(file, {"coordinate", "mae_increase", "mae_increase_std"}, rows);
     written.push_back(file);
     h << svg_bars("Permutation importance: " + obj.name, "MAE increase when the coordinate is shuffled", labels, mean, sd);
+    if (dr.elements.empty()) continue;
+    static const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"};
+    SvgPlot pd;
+    pd.title = "Partial dependence: " + obj.name;
+    pd.xlabel = "element fraction (the others scaled to share the rest)";
+    pd.ylabel = "mean predicted " + obj.name;
+    std::vector<std::vector<std::string>> pd_rows;
+    for (std::size_t e = 0; e < dr.elements.size(); ++e) {
+      SvgSeries line;
+      line.label = dr.elements[e].element;
+      line.color = kColors[e % 8];
+      line.x = dr.elements[e].x;
+      line.y = dr.elements[e].y;
+      line.line = true;
+      line.radius = 2;
+      pd.series.push_back(line);
+      for (std::size_t i = 0; i < line.x.size(); ++i)
+        pd_rows.push_back({line.label, format_double(line.x[i]), format_double(line.y[i])});
+    }
+    h << pd.render();
+    const auto pd_file = dir / ("partial_dependence_" + std::to_string(k) + ".csv");
+    write_csv(pd_file, {"element", "fraction", obj.name + "_mean"}, pd_rows);
+    written.push_back(pd_file);
   }
   h << "</div>\n";
   if (!missing.empty()) {
@@ -191,7 +260,8 @@ std::string drivers_section(const Campaign& c, std::uint64_t seed, const std::fi
   }
   h << "<p><em>Each coordinate's columns are shuffled across the successful measurements and a GP with the settings "
        "of <code>propose</code> predicts again; the bar is the mean increase of its error over 5 shuffles (whisker ± 1 "
-       "sd). A coordinate the objective does not depend on scores about 0.</em></p>\n";
+       "sd). A coordinate the objective does not depend on scores about 0. Partial dependence: the mean "
+       "prediction over the measured points with one element's fraction set to each value.</em></p>\n";
   return h.str();
 }
 

@@ -314,6 +314,13 @@ TEST_CASE("report writes HTML with inline SVG and its tables", "[campaign]") {
   for (const auto& row : drivers.rows) coords.push_back(row[0]);
   std::sort(coords.begin(), coords.end());
   CHECK(coords == std::vector<std::string>{"T", "fraction Fe", "fraction Ni"});
+  // Partial dependence on each element: 11 fractions per element, a chart per objective.
+  CHECK(html.find("Partial dependence: eta") != std::string::npos);
+  const CsvTable pd = read_csv(dir / "rep" / "partial_dependence_0.csv");
+  REQUIRE(pd.rows.size() == 22);
+  CHECK(pd.rows[0][0] == "Ni");
+  CHECK(pd.rows[10][1] == "1");
+  CHECK(pd.rows[11][0] == "Fe");
 }
 
 TEST_CASE("in-memory ingest: same problems as the CSV file, nothing written; then the same result", "[campaign]") {

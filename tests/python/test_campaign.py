@@ -154,6 +154,7 @@ def test_report_drivers_and_every_svg_parses(files):
     c.report(files / "report")
     html = (files / "report" / "index.html").read_text()
     assert "What drives each objective" in html and "Permutation importance: eta" in html
+    assert "Partial dependence: life" in html
     svgs = [s + "</svg>" for s in html.split("</svg>")[:-1]]
     assert len(svgs) >= 5
     for s in svgs:
