@@ -504,7 +504,7 @@ std::vector<std::filesystem::path> write_campaign_report(const Campaign& c, cons
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>matopt campaign report</title>\n"
     << "<style>body{font-family:sans-serif;margin:24px;max-width:1100px}table{border-collapse:collapse;font-size:12px}"
-    << "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}.plots svg{margin:6px;border:1px solid #ddd}</style>"
+    << "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}.plots svg{margin:6px;border:1px solid #ddd;vertical-align:top}</style>"
     << "</head><body>\n";
   h << "<h1>Campaign report</h1>\n<p>" << xml_escape(c.path().filename().string()) << " &middot; seed " << c.seed()
     << " &middot; matopt " << xml_escape(version()) << "</p>\n";

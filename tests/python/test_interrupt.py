@@ -21,6 +21,15 @@ ENDLESS_GP = {"restarts": 5000}
 ENDLESS_SMALL_GP = {"restarts": 500000}
 
 
+@pytest.fixture(autouse=True)
+def python_sigint_handler():
+    """Python's own Ctrl-C handler, even when this process inherited SIGINT as ignored (a job started
+    in the background by a non-interactive shell), which is where Ctrl-C would do nothing at all."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def interrupt_after(seconds):
     sent = {}
 
