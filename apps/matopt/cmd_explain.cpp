@@ -30,18 +30,6 @@ struct ExplainArgs {
   std::uint64_t seed = 0;
 };
 
-// A seeded sample of at most k row indices, ascending (all rows when there are fewer).
-std::vector<Eigen::Index> sample_rows(Eigen::Index n, std::size_t k, std::uint64_t seed) {
-  std::vector<Eigen::Index> all(static_cast<std::size_t>(n));
-  for (Eigen::Index i = 0; i < n; ++i) all[static_cast<std::size_t>(i)] = i;
-  if (all.size() <= k) return all;
-  Rng rng(seed);
-  for (std::size_t i = 0; i < k; ++i) std::swap(all[i], all[i + uniform_index(rng, all.size() - i)]);
-  all.resize(k);
-  std::sort(all.begin(), all.end());
-  return all;
-}
-
 void print_ranking(const char* title, const std::vector<GroupImportance>& v, int top) {
   std::printf("%s\n", title);
   for (int k = 0; k < top && k < static_cast<int>(v.size()); ++k)
@@ -77,7 +65,7 @@ void explain_target(const Model& m, std::size_t t, const Dataset& data, const Ei
   print_ranking(y.size() ? "  permutation importance (MAE increase):" : "  permutation importance (mean |change of prediction|):", imp, a.top);
   write_ranking(dir / ("importance_" + name + ".csv"), "mae_increase", imp);
 
-  const auto bg_rows = sample_rows(X.rows(), a.background, derive_seed(a.seed, 0xB6));
+  const auto bg_rows = sample_indices(static_cast<std::size_t>(X.rows()), a.background, derive_seed(a.seed, 0xB6));
   const auto t0 = std::chrono::steady_clock::now();
   if (const auto shap = tree_shap(m.surrogate(t), X, X(bg_rows, Eigen::all))) {
     const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -119,11 +107,10 @@ void explain_target(const Model& m, std::size_t t, const Dataset& data, const Ei
 void run(const ExplainArgs& a) {
   const Model m = Model::load(a.model);
   const Dataset all = read_dataset(a.data, model_input_options(m, a.id.empty() ? std::nullopt : std::optional(a.id)));
-  const auto rows = sample_rows(static_cast<Eigen::Index>(all.rows()), a.rows, a.seed);
+  const std::vector<std::size_t> rows = sample_indices(all.rows(), a.rows, a.seed);
   if (rows.size() < all.rows())
     std::fprintf(stderr, "explain: %zu of %zu rows (a seeded sample; --rows)\n", rows.size(), all.rows());
-  std::vector<std::size_t> keep(rows.begin(), rows.end());
-  const Dataset data = all.subset(keep);
+  const Dataset data = all.subset(rows);
   const Eigen::MatrixXd X = m.pipeline().transform(data);
   if (!X.allFinite()) throw DataError(a.data + ": some features are not finite (missing elemental data?)");
   const std::filesystem::path dir = a.output.empty() ? std::filesystem::path("explain") : std::filesystem::path(a.output);

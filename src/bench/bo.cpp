@@ -15,6 +15,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "core/median.hpp"
 #include "matopt/acquisition/batch.hpp"
 #include "matopt/bench/synthetic.hpp"
 #include "matopt/core/error.hpp"
@@ -41,14 +42,7 @@ void record(BoTrace& t, const SyntheticProblem& p, const Eigen::MatrixXd& Y, con
   }
 }
 
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(v.begin(), v.end());
-  double pos = q * static_cast<double>(v.size() - 1);
-  auto lo = static_cast<std::size_t>(std::floor(pos));
-  std::size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
+double quantile(const std::vector<double>& v, double q) { return detail::interpolated_quantile(v, q); }
 
 double log10_regret(double hv, double max_hv) {
   double r = max_hv - hv;

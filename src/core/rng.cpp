@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "matopt/core/rng.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace matopt {
@@ -24,6 +25,17 @@ double standard_normal(Rng& rng) {
   } while (s >= 1.0 || s == 0.0);
   // The second variate is discarded so the stream position depends only on the number of calls.
   return u * std::sqrt(-2.0 * std::log(s) / s);
+}
+
+std::vector<std::size_t> sample_indices(std::size_t n, std::size_t k, std::uint64_t seed) {
+  std::vector<std::size_t> all(n);
+  for (std::size_t i = 0; i < n; ++i) all[i] = i;
+  if (k >= n) return all;
+  Rng rng(seed);
+  for (std::size_t i = 0; i < k; ++i) std::swap(all[i], all[i + uniform_index(rng, n - i)]);
+  all.resize(k);
+  std::sort(all.begin(), all.end());
+  return all;
 }
 
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) {

@@ -3,37 +3,17 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 #include <vector>
 
+#include "core/median.hpp"
 #include "core/parallel.hpp"
+#include "models/column_scaling.hpp"
 #include "matopt/core/archive.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/rng.hpp"
 #include "matopt/models/selection.hpp"
 
 namespace matopt {
-
-namespace {
-
-double median_of(Eigen::VectorXd v) {
-  std::vector<double> s(v.data(), v.data() + v.size());
-  std::sort(s.begin(), s.end());
-  const std::size_t n = s.size();
-  return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
-}
-
-// The q-quantile by linear interpolation between order statistics (numpy's default).
-double quantile_of(Eigen::VectorXd v, double q) {
-  std::vector<double> s(v.data(), v.data() + v.size());
-  std::sort(s.begin(), s.end());
-  const double pos = q * static_cast<double>(s.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const std::size_t hi = std::min(lo + 1, s.size() - 1);
-  return s[lo] + (pos - static_cast<double>(lo)) * (s[hi] - s[lo]);
-}
-
-}  // namespace
 
 Eigen::VectorXd nearest_distances(const Eigen::MatrixXd& Q, const Eigen::MatrixXd& R, bool exclude_self) {
   Eigen::VectorXd out = Eigen::VectorXd::Constant(Q.rows(), std::numeric_limits<double>::infinity());
@@ -61,13 +41,7 @@ Eigen::MatrixXd ApplicabilityDomain::standardize(const Eigen::MatrixXd& X) const
   if (X.cols() != mean_.size())
     throw InvalidArgument("applicability domain: " + std::to_string(X.cols()) + " feature columns, fitted on " +
                           std::to_string(mean_.size()));
-  std::vector<Eigen::Index> keep;
-  for (Eigen::Index j = 0; j < inv_sd_.size(); ++j)
-    if (inv_sd_[j] > 0) keep.push_back(j);
-  Eigen::MatrixXd Z(X.rows(), static_cast<Eigen::Index>(keep.size()));
-  for (std::size_t c = 0; c < keep.size(); ++c)
-    Z.col(static_cast<Eigen::Index>(c)) = (X.col(keep[c]).array() - mean_[keep[c]]) * inv_sd_[keep[c]];
-  return Z;
+  return detail::ColumnScaling{mean_, inv_sd_}.apply(X);
 }
 
 void ApplicabilityDomain::fit(const Eigen::MatrixXd& X, const DomainOptions& options) {
@@ -75,24 +49,18 @@ void ApplicabilityDomain::fit(const Eigen::MatrixXd& X, const DomainOptions& opt
   if (n < 2) throw InvalidArgument("applicability domain: needs at least 2 training rows");
   if (!X.allFinite()) throw InvalidArgument("applicability domain: non-finite features");
   if (static_cast<std::size_t>(n) > std::max<std::size_t>(options.max_rows, 2)) {
-    std::vector<Eigen::Index> rows(static_cast<std::size_t>(n));
-    std::iota(rows.begin(), rows.end(), Eigen::Index{0});
-    Rng rng(derive_seed(options.seed, 0x5A));
-    for (std::size_t i = 0; i < options.max_rows; ++i) std::swap(rows[i], rows[i + uniform_index(rng, rows.size() - i)]);
-    rows.resize(options.max_rows);
-    std::sort(rows.begin(), rows.end());
+    const std::vector<std::size_t> rows = sample_indices(static_cast<std::size_t>(n), options.max_rows, derive_seed(options.seed, 0x5A));
     DomainOptions sub = options;
     sub.max_rows = rows.size();
     return fit(X(rows, Eigen::all), sub);
   }
-  mean_ = X.colwise().mean().transpose();
-  inv_sd_.resize(X.cols());
-  for (Eigen::Index j = 0; j < X.cols(); ++j) {
-    const double sd = std::sqrt((X.col(j).array() - mean_[j]).square().mean());
-    inv_sd_[j] = sd > 1e-12 * std::max(1.0, std::abs(mean_[j])) ? 1.0 / sd : 0.0;
-  }
-  train_ = standardize(X);
-  const double s = median_of(nearest_distances(train_, train_, true));
+  const detail::ColumnScaling scaling = detail::ColumnScaling::fit(X);
+  mean_ = scaling.mean;
+  inv_sd_ = scaling.inv_sd;
+  train_ = scaling.apply(X);
+  const Eigen::VectorXd self = nearest_distances(train_, train_, true);
+  std::vector<double> spacings(self.data(), self.data() + self.size());
+  const double s = detail::median_in_place(spacings);
   spacing_ = s > 0 ? s : 1.0;  // duplicates everywhere: distances stay in standardized units
 
   // Calibration: held-out rows of K folds scored against the other folds.
@@ -105,7 +73,8 @@ void ApplicabilityDomain::fit(const Eigen::MatrixXd& X, const DomainOptions& opt
     const Eigen::VectorXd d = nearest_distances(train_(out, Eigen::all), train_(in, Eigen::all));
     for (std::size_t t = 0; t < out.size(); ++t) cv[out[t]] = d[static_cast<Eigen::Index>(t)] / spacing_;
   }
-  threshold_ = quantile_of(cv, std::clamp(options.coverage, 0.0, 1.0));
+  threshold_ = detail::interpolated_quantile(std::vector<double>(cv.data(), cv.data() + cv.size()),
+                                             std::clamp(options.coverage, 0.0, 1.0));
 }
 
 Eigen::VectorXd ApplicabilityDomain::score(const Eigen::MatrixXd& X) const {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "matopt/models/splits.hpp"
+#include "models/column_scaling.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -166,21 +167,6 @@ std::vector<DataSplit> time_splits(const Dataset& data, const SplitSpec& spec) {
   return out;
 }
 
-Eigen::MatrixXd standardized(const Eigen::MatrixXd& X) {
-  std::vector<Eigen::Index> keep;
-  Eigen::VectorXd mean = X.colwise().mean(), sd(X.cols());
-  for (Eigen::Index j = 0; j < X.cols(); ++j) {
-    sd[j] = std::sqrt((X.col(j).array() - mean[j]).square().mean());
-    if (sd[j] > 1e-12 * std::max(1.0, std::abs(mean[j]))) keep.push_back(j);
-  }
-  Eigen::MatrixXd Z(X.rows(), static_cast<Eigen::Index>(keep.size()));
-  for (std::size_t c = 0; c < keep.size(); ++c) {
-    const Eigen::Index j = keep[c];
-    Z.col(static_cast<Eigen::Index>(c)) = (X.col(j).array() - mean[j]) / sd[j];
-  }
-  return Z;
-}
-
 // k-means++: the first centre uniformly, then each next one with probability ∝ squared distance.
 Eigen::MatrixXd kmeanspp(const Eigen::MatrixXd& Z, int k, std::uint64_t seed) {
   Rng rng(seed);
@@ -236,7 +222,7 @@ SplitSpec parse_split(std::string_view text) {
 std::vector<int> kmeans_clusters(const Eigen::MatrixXd& X, int k, std::uint64_t seed) {
   const Eigen::Index n = X.rows();
   if (k < 1 || k > n) throw InvalidArgument("k-means: k must be between 1 and the number of rows (" + std::to_string(n) + ")");
-  const Eigen::MatrixXd Z = standardized(X);
+  const Eigen::MatrixXd Z = detail::ColumnScaling::fit(X).apply(X);
   Eigen::MatrixXd C = kmeanspp(Z, k, seed);
   std::vector<int> of(static_cast<std::size_t>(n), -1);
   for (int iter = 0; iter < 300; ++iter) {

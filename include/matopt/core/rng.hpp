@@ -6,8 +6,10 @@
 /// uniforms and normals from a std::mt19937_64 (whose output sequence the standard fixes).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <random>
+#include <vector>
 
 namespace matopt {
 
@@ -21,6 +23,10 @@ std::uint64_t uniform_index(Rng& rng, std::uint64_t n);
 
 /// @brief Standard normal draw (Marsaglia polar method; deterministic for a given Rng state).
 double standard_normal(Rng& rng);
+
+/// @brief k distinct indices of 0..n-1 drawn without replacement (a partial Fisher–Yates shuffle
+/// from Rng(seed)), ascending; all n indices when k >= n.
+std::vector<std::size_t> sample_indices(std::size_t n, std::size_t k, std::uint64_t seed);
 
 /// @brief Derives an independent child seed from a parent seed and a stream index (SplitMix64),
 /// so parallel or per-member streams do not depend on scheduling.
