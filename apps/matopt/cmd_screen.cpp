@@ -11,9 +11,7 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "matopt/core/composition.hpp"
 #include "matopt/core/csv.hpp"
-#include "matopt/core/elements.hpp"
 #include "matopt/core/error.hpp"
 #include "matopt/core/log.hpp"
 #include "matopt/models/model.hpp"
@@ -168,22 +166,12 @@ void write_top(const ScreenArgs& a, const Model& m, const DesignGrid& grid, cons
   header.insert(header.end(), {name + "_mean", name + "_std", score.column()});
   std::vector<std::vector<std::string>> rows;
   Eigen::VectorXd x;
-  std::vector<std::pair<int, double>> amounts;
   for (std::size_t k = 0; k < r.top.size(); ++k) {
     const auto& h = r.top[k];
     grid.unrank(h.index, x);
     std::vector<std::string> row{std::to_string(k + 1), std::to_string(h.index)};
-    if (space.has_composition()) {
-      amounts.clear();
-      for (int i = 0; i < space.num_elements(); ++i)
-        if (x[i] > 0) amounts.emplace_back(element_z(space.spec().composition.elements[static_cast<std::size_t>(i)].symbol), x[i]);
-      row.push_back(Composition::from_amounts(amounts).formula());
-    }
-    for (int j = 0; j < space.num_process(); ++j) {
-      const auto& p = space.spec().process[static_cast<std::size_t>(j)];
-      const double v = x[space.num_elements() + j];
-      row.push_back(p.kind == ParameterKind::Categorical ? p.categories[static_cast<std::size_t>(v)] : format_double(v));
-    }
+    if (space.has_composition()) row.push_back(space.formula_of(x));
+    for (int j = 0; j < space.num_process(); ++j) row.push_back(space.coordinate_text(space.num_elements() + j, x[space.num_elements() + j]));
     row.insert(row.end(), {format_double(h.mean), format_double(h.sd), format_double(h.score)});
     rows.push_back(std::move(row));
   }

@@ -102,30 +102,9 @@ Eigen::MatrixXd point_features(const DesignSpace& space, const Eigen::MatrixXd& 
 // ---------------------------------------------------------------------------------------------------
 // Helpers on points
 
-std::string Campaign::formula_of(const Eigen::VectorXd& point) const {
-  if (!space_.has_composition()) return {};
-  std::vector<std::pair<int, double>> amounts;
-  const auto& els = space_.spec().composition.elements;
-  for (std::size_t e = 0; e < els.size(); ++e) {
-    const double x = point[static_cast<Eigen::Index>(e)];
-    if (x > 0) amounts.emplace_back(element_z(els[e].symbol), x);
-  }
-  if (amounts.empty()) return {};
-  return Composition::from_amounts(amounts).formula(10);
-}
+std::string Campaign::formula_of(const Eigen::VectorXd& point) const { return space_.formula_of(point, 10); }
 
-std::string Campaign::coordinate_text(int index, double value) const {
-  const int ne = space_.num_elements();
-  if (index >= ne) {
-    const auto& p = space_.spec().process[static_cast<std::size_t>(index - ne)];
-    if (p.kind == ParameterKind::Categorical) {
-      const long k = std::lround(value);
-      if (k >= 0 && k < static_cast<long>(p.categories.size())) return p.categories[static_cast<std::size_t>(k)];
-      return {};
-    }
-  }
-  return format_double(value);
-}
+std::string Campaign::coordinate_text(int index, double value) const { return space_.coordinate_text(index, value); }
 
 // ---------------------------------------------------------------------------------------------------
 // File I/O

@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "matopt/core/csv.hpp"
 #include "matopt/core/elements.hpp"
 #include "matopt/core/error.hpp"
 #include "optimize/oracle_json.hpp"
@@ -677,6 +678,28 @@ std::string DesignSpace::to_json_text() const {
   }
   if (!spec_.oracles.empty()) j["oracles"] = detail::oracles_to_json(spec_.oracles);
   return j.dump(2);
+}
+
+std::string DesignSpace::formula_of(const Eigen::VectorXd& point, int digits) const {
+  std::vector<std::pair<int, double>> amounts;
+  const auto& els = spec_.composition.elements;
+  for (std::size_t e = 0; e < els.size(); ++e) {
+    const double x = point[static_cast<Eigen::Index>(e)];
+    if (x > 0) amounts.emplace_back(element_z(els[e].symbol), x);
+  }
+  return amounts.empty() ? std::string() : Composition::from_amounts(amounts).formula(digits);
+}
+
+std::string DesignSpace::coordinate_text(int index, double value) const {
+  const int ne = num_elements();
+  if (index >= ne) {
+    const auto& p = spec_.process[static_cast<std::size_t>(index - ne)];
+    if (p.kind == ParameterKind::Categorical) {
+      const long k = std::lround(value);
+      return k >= 0 && k < static_cast<long>(p.categories.size()) ? p.categories[static_cast<std::size_t>(k)] : std::string();
+    }
+  }
+  return format_double(value);
 }
 
 Dataset DesignSpace::to_dataset(const Eigen::MatrixXd& points) const {

@@ -6,9 +6,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "matopt/core/composition.hpp"
 #include "matopt/core/csv.hpp"
-#include "matopt/core/elements.hpp"
 #include "matopt/core/log.hpp"
 #include "matopt/core/subprocess.hpp"
 
@@ -24,26 +22,6 @@ std::string point_key(const Eigen::VectorXd& p) {
     std::memcpy(k.data() + static_cast<std::size_t>(i) * sizeof(double), &v, sizeof(double));
   }
   return k;
-}
-
-std::string formula_of(const DesignSpace& space, const Eigen::VectorXd& point) {
-  std::vector<std::pair<int, double>> amounts;
-  const auto& els = space.spec().composition.elements;
-  for (std::size_t e = 0; e < els.size(); ++e)
-    if (point[static_cast<Eigen::Index>(e)] > 0) amounts.emplace_back(element_z(els[e].symbol), point[static_cast<Eigen::Index>(e)]);
-  return amounts.empty() ? std::string() : Composition::from_amounts(amounts).formula(10);
-}
-
-std::string coordinate_text(const DesignSpace& space, int index, double value) {
-  const int ne = space.num_elements();
-  if (index >= ne) {
-    const auto& p = space.spec().process[static_cast<std::size_t>(index - ne)];
-    if (p.kind == ParameterKind::Categorical) {
-      const long k = std::lround(value);
-      if (k >= 0 && k < static_cast<long>(p.categories.size())) return p.categories[static_cast<std::size_t>(k)];
-    }
-  }
-  return format_double(value);
 }
 
 [[noreturn]] void fail_row(const OracleSpec& o, std::size_t row, const std::vector<std::string>& labels,
@@ -146,11 +124,11 @@ std::size_t OracleCache::size(const std::string& oracle) const {
 // Protocol
 
 std::string oracle_candidate_label(const DesignSpace& space, const Eigen::VectorXd& point) {
-  if (space.has_composition()) return formula_of(space, point);
+  if (space.has_composition()) return space.formula_of(point, 10);
   std::string s = "(";
   const auto names = space.coordinate_names();
   for (std::size_t i = 0; i < names.size(); ++i)
-    s += (i ? ", " : "") + names[i] + "=" + coordinate_text(space, static_cast<int>(i), point[static_cast<Eigen::Index>(i)]);
+    s += (i ? ", " : "") + names[i] + "=" + space.coordinate_text(static_cast<int>(i), point[static_cast<Eigen::Index>(i)]);
   return s + ")";
 }
 
@@ -160,8 +138,8 @@ std::string oracle_input_csv(const DesignSpace& space, const Eigen::MatrixXd& po
   out += "\n";
   for (Eigen::Index r = 0; r < points.rows(); ++r) {
     const Eigen::VectorXd p = points.row(r).transpose();
-    out += std::to_string(r + 1) + "," + csv_escape(space.has_composition() ? formula_of(space, p) : std::string());
-    for (int i = 0; i < space.dimension(); ++i) out += "," + csv_escape(coordinate_text(space, i, p[i]));
+    out += std::to_string(r + 1) + "," + csv_escape(space.has_composition() ? space.formula_of(p, 10) : std::string());
+    for (int i = 0; i < space.dimension(); ++i) out += "," + csv_escape(space.coordinate_text(i, p[i]));
     out += "\n";
   }
   return out;

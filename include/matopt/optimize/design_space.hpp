@@ -180,6 +180,13 @@ class DesignSpace {
   /// evaluation, well under a microsecond), for screening many candidates.
   bool satisfies_descriptor_constraints(std::span<const double> fractions) const;
 
+  /// @brief Fractional formula of a point's composition (zero fractions dropped, `digits`
+  /// significant digits); "" without a composition block or without a non-zero fraction.
+  std::string formula_of(const Eigen::VectorXd& point, int digits = 15) const;
+  /// @brief Text of coordinate `index` of a point: a categorical parameter's label ("" for an index
+  /// outside its categories), otherwise the number (shortest round trip).
+  std::string coordinate_text(int index, double value) const;
+
   /// @brief Design points (rows) as a Dataset with a composition column (zero fractions dropped) and
   /// one process column per parameter, ready for featurization. Ids are "1".."n".
   Dataset to_dataset(const Eigen::MatrixXd& points) const;
