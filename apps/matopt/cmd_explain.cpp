@@ -111,8 +111,7 @@ void run(const ExplainArgs& a) {
   if (rows.size() < all.rows())
     std::fprintf(stderr, "explain: %zu of %zu rows (a seeded sample; --rows)\n", rows.size(), all.rows());
   const Dataset data = all.subset(rows);
-  const Eigen::MatrixXd X = m.pipeline().transform(data);
-  if (!X.allFinite()) throw DataError(a.data + ": some features are not finite (missing elemental data?)");
+  const Eigen::MatrixXd X = m.features(data);
   const std::filesystem::path dir = a.output.empty() ? std::filesystem::path("explain") : std::filesystem::path(a.output);
   std::filesystem::create_directories(dir);
   for (std::size_t t = 0; t < m.targets().size(); ++t) explain_target(m, t, data, X, a, dir);

@@ -347,11 +347,6 @@ const ApplicabilityDomain* Model::domain() const noexcept {
   return impl_->domain.is_fitted() ? &impl_->domain : nullptr;
 }
 
-Eigen::VectorXd Model::domain_scores(const Dataset& data) const {
-  if (!impl_->domain.is_fitted()) throw InvalidArgument("Model::domain_scores: the model file has no applicability domain (trained before matopt 0.13)");
-  return impl_->domain.score(impl_->pipeline.transform(data));
-}
-
 std::vector<Prediction> Model::predict_features(const MatrixXd& X) const {
   std::vector<Prediction> out;
   for (std::size_t t = 0; t < impl_->targets.size(); ++t) {
@@ -364,8 +359,7 @@ std::vector<Prediction> Model::predict_features(const MatrixXd& X) const {
   return out;
 }
 
-std::vector<Prediction> Model::predict(const Dataset& data) const {
-  if (impl_->targets.empty()) throw InvalidArgument("Model::predict: the model is not trained");
+MatrixXd Model::features(const Dataset& data) const {
   const MatrixXd X = impl_->pipeline.transform(data);
   const std::vector<std::string> labels = impl_->pipeline.labels();
   for (Index r = 0; r < X.rows(); ++r)
@@ -374,7 +368,12 @@ std::vector<Prediction> Model::predict(const Dataset& data) const {
         throw DataError(format_location({"", static_cast<std::size_t>(r) + 2, labels[static_cast<std::size_t>(c)],
                                          data.ids[static_cast<std::size_t>(r)]},
                                         "feature is not finite (missing elemental data?)"));
-  return predict_features(X);
+  return X;
+}
+
+std::vector<Prediction> Model::predict(const Dataset& data) const {
+  if (impl_->targets.empty()) throw InvalidArgument("Model::predict: the model is not trained");
+  return predict_features(features(data));
 }
 
 void Model::save(const std::filesystem::path& path) const {

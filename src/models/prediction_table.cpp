@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "matopt/core/error.hpp"
 #include "matopt/models/distribution.hpp"
 #include "matopt/models/model.hpp"
 #include "matopt/models/domain.hpp"
@@ -53,7 +54,9 @@ TargetColumns target_columns(const std::string& name, const Prediction& p, bool 
 }  // namespace
 
 PredictionTable prediction_table(const Model& model, const Dataset& data, bool with_domain) {
-  const std::vector<Prediction> preds = model.predict(data);
+  if (model.targets().empty()) throw InvalidArgument("Model::predict: the model is not trained");
+  const Eigen::MatrixXd X = model.features(data);  // once, for the predictions and the domain
+  const std::vector<Prediction> preds = model.predict_features(X);
   std::vector<TargetColumns> parts;
   for (std::size_t t = 0; t < preds.size(); ++t)
     parts.push_back(target_columns(model.targets()[t].name, preds[t], model.targets()[t].classification));
@@ -65,7 +68,7 @@ PredictionTable prediction_table(const Model& model, const Dataset& data, bool w
   for (const auto& part : parts)
     for (const auto& [n, v] : part.columns) table.values.col(c++) = v;
   if (const ApplicabilityDomain* domain = with_domain ? model.domain() : nullptr) {
-    const Eigen::VectorXd score = model.domain_scores(data);
+    const Eigen::VectorXd score = domain->score(X);
     table.columns.push_back("domain_score");
     table.columns.push_back("in_domain");
     table.values.conservativeResize(Eigen::NoChange, c + 2);

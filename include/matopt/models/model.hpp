@@ -64,6 +64,9 @@ class Model {
 
   /// @brief Per-target predictions (in `targets()` order) for every row of `data`, recalibrated.
   std::vector<Prediction> predict(const Dataset& data) const;
+  /// @brief The pipeline's features of `data` (rows x pipeline().labels()), what predict() and
+  /// domain() read. Throws DataError naming the row and column of a non-finite feature.
+  Eigen::MatrixXd features(const Dataset& data) const;
   /// @brief Same on an already featurized matrix (columns = pipeline().labels()).
   std::vector<Prediction> predict_features(const Eigen::MatrixXd& X) const;
 
@@ -78,9 +81,6 @@ class Model {
   /// @brief The applicability domain of the training rows in the pipeline's features
   /// (models/domain.hpp); null for model files written before it existed.
   const ApplicabilityDomain* domain() const noexcept;
-  /// @brief Domain score of every row of `data` (0 at a training row; above domain()->threshold()
-  /// is outside). Throws InvalidArgument when the model has no domain.
-  Eigen::VectorXd domain_scores(const Dataset& data) const;
   /// @brief Writes the bundle atomically. Throws IOError.
   void save(const std::filesystem::path& path) const;
   /// @brief Reads a file written by save(). Throws IOError on a foreign, corrupt or newer file.
