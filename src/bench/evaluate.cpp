@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <sstream>
 
 #include "matopt/core/error.hpp"
@@ -24,11 +25,12 @@ void add_spearman(MatbenchRun& run) {
   }
 }
 
-double mean_metric(const MatbenchRun& run, const std::string& key) {
-  const auto s = summarize_matbench(run);
-  const auto it = s.find(key);
-  return it == s.end() ? std::numeric_limits<double>::quiet_NaN() : it->second.mean;
+double summary_mean(const std::map<std::string, MetricSummary>& summary, const std::string& key) {
+  const auto it = summary.find(key);
+  return it == summary.end() ? std::numeric_limits<double>::quiet_NaN() : it->second.mean;
 }
+
+double mean_metric(const MatbenchRun& run, const std::string& key) { return summary_mean(summarize_matbench(run), key); }
 
 std::string cell(double v, int precision) {
   if (!std::isfinite(v)) return "nan";
@@ -170,8 +172,9 @@ std::string format_evaluation(const EvaluationRun& e) {
                std::to_string(f.rows.size()), cells);
   }
   auto summary_row = [&](const MatbenchRun& run, const std::string& name) {
+    const auto summary = summarize_matbench(run);  // once per run, not once per metric
     std::vector<std::string> cells;
-    for (const auto& k : keys) cells.push_back(cell(mean_metric(run, k), 4));
+    for (const auto& k : keys) cells.push_back(cell(summary_mean(summary, k), 4));
     append_row(os, name, "", "", cells);
   };
   summary_row(e.run, "mean over folds");

@@ -66,11 +66,13 @@ std::vector<DataSplit> element_splits(const Dataset& data, const SplitSpec& spec
   const std::size_t n = data.rows();
   const std::size_t min_rows = spec.min_rows > 0 ? spec.min_rows : std::max<std::size_t>(10, n / 20);
   std::vector<DataSplit> out;
+  std::size_t rare = 0;  // elements in fewer than min_rows rows
   for (int z : data.elements()) {
     DataSplit s;
     for (std::size_t i = 0; i < n; ++i)
       if (data.compositions[i].fraction(z) > 0.0) s.test.push_back(i);
     const std::string sym(element_symbol(z));
+    rare += s.test.size() < min_rows;
     if (s.test.size() < min_rows || n - s.test.size() < min_rows) {
       if (skipped && s.test.size() >= min_rows)
         skipped->push_back(sym + ": in " + std::to_string(s.test.size()) + " of " + std::to_string(n) +
@@ -82,12 +84,6 @@ std::vector<DataSplit> element_splits(const Dataset& data, const SplitSpec& spec
     out.push_back(std::move(s));
   }
   if (skipped) {
-    std::size_t rare = 0;
-    for (int z : data.elements()) {
-      std::size_t c = 0;
-      for (std::size_t i = 0; i < n; ++i) c += data.compositions[i].fraction(z) > 0.0;
-      rare += c < min_rows;
-    }
     if (rare) skipped->push_back(std::to_string(rare) + " elements in fewer than " + std::to_string(min_rows) + " rows (--min-rows)");
   }
   return out;

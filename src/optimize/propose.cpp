@@ -109,10 +109,8 @@ class TopK {
 void drop_outside_trust_region(std::vector<TopK::Entry>& list, const FeatureFn& to_model_inputs, const ProposeOptions& options,
                                Eigen::Index d, int q) {
   if (list.empty()) return;
-  std::vector<Eigen::VectorXd> pts;
-  for (const auto& e : list) pts.push_back(e.point);
-  Eigen::MatrixXd P(static_cast<Eigen::Index>(pts.size()), d);
-  for (std::size_t i = 0; i < pts.size(); ++i) P.row(static_cast<Eigen::Index>(i)) = pts[i].transpose();
+  Eigen::MatrixXd P(static_cast<Eigen::Index>(list.size()), d);
+  for (std::size_t i = 0; i < list.size(); ++i) P.row(static_cast<Eigen::Index>(i)) = list[i].point.transpose();
   const Eigen::VectorXd ds = options.domain_score(to_model_inputs(P));
   std::vector<TopK::Entry> kept;
   for (std::size_t i = 0; i < list.size(); ++i)
