@@ -72,6 +72,26 @@ double central_z(double p) {
   return 0.5 * (lo + hi);
 }
 
+// The successful measurements of one output: their records, design points and values.
+struct MeasuredRows {
+  std::vector<const MeasurementRecord*> records;
+  Eigen::MatrixXd points;
+  Eigen::VectorXd y;
+};
+
+MeasuredRows measured_rows(const Campaign& c, int output) {
+  MeasuredRows m;
+  for (const auto& r : c.measurements())
+    if (!r.failed && std::isfinite(r.outputs[output])) m.records.push_back(&r);
+  m.points.resize(static_cast<Eigen::Index>(m.records.size()), c.space().dimension());
+  m.y.resize(static_cast<Eigen::Index>(m.records.size()));
+  for (std::size_t i = 0; i < m.records.size(); ++i) {
+    m.points.row(static_cast<Eigen::Index>(i)) = m.records[i]->point.transpose();
+    m.y[static_cast<Eigen::Index>(i)] = m.records[i]->outputs[output];
+  }
+  return m;
+}
+
 struct CvResult {
   std::vector<std::string> ids;
   std::vector<double> measured, mean, sd;
@@ -81,9 +101,8 @@ struct CvResult {
 /// k-fold cross-validation of a GP on the design-point features of the successful measurements.
 CvResult cross_validate(const Campaign& c, int output, std::uint64_t seed) {
   CvResult r;
-  std::vector<const MeasurementRecord*> rows;
-  for (const auto& m : c.measurements())
-    if (!m.failed && std::isfinite(m.outputs[output])) rows.push_back(&m);
+  const MeasuredRows measured = measured_rows(c, output);
+  const auto& rows = measured.records;
   const std::size_t n = rows.size();
   if (n < 5) return r;
   const std::size_t k = std::min<std::size_t>(5, n);
@@ -91,13 +110,8 @@ CvResult cross_validate(const Campaign& c, int output, std::uint64_t seed) {
   std::iota(perm.begin(), perm.end(), 0);
   Rng rng(derive_seed(seed, 0xC5ULL + static_cast<std::uint64_t>(output)));
   for (std::size_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[uniform_index(rng, i + 1)]);
-  Eigen::MatrixXd pts(static_cast<Eigen::Index>(n), c.space().dimension());
-  Eigen::VectorXd y(static_cast<Eigen::Index>(n));
-  for (std::size_t i = 0; i < n; ++i) {
-    pts.row(static_cast<Eigen::Index>(i)) = rows[i]->point.transpose();
-    y[static_cast<Eigen::Index>(i)] = rows[i]->outputs[output];
-  }
-  const Eigen::MatrixXd X = point_features(c.space(), pts);
+  const Eigen::VectorXd& y = measured.y;
+  const Eigen::MatrixXd X = point_features(c.space(), measured.points);
   r.ids.resize(n);
   r.measured.resize(n);
   r.mean.resize(n);
@@ -142,19 +156,6 @@ struct Drivers {
   std::vector<ElementCurve> elements;
 };
 
-Eigen::MatrixXd measured_points(const Campaign& c, int output, Eigen::VectorXd& y) {
-  std::vector<const MeasurementRecord*> rows;
-  for (const auto& m : c.measurements())
-    if (!m.failed && std::isfinite(m.outputs[output])) rows.push_back(&m);
-  Eigen::MatrixXd pts(static_cast<Eigen::Index>(rows.size()), c.space().dimension());
-  y.resize(static_cast<Eigen::Index>(rows.size()));
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    pts.row(static_cast<Eigen::Index>(i)) = rows[i]->point.transpose();
-    y[static_cast<Eigen::Index>(i)] = rows[i]->outputs[output];
-  }
-  return pts;
-}
-
 std::vector<ElementCurve> element_curves(const Campaign& c, const Surrogate& model, const Eigen::MatrixXd& pts) {
   std::vector<ElementCurve> out;
   const auto& els = c.space().spec().composition.elements;
@@ -184,8 +185,9 @@ std::vector<ElementCurve> element_curves(const Campaign& c, const Surrogate& mod
 // together; 5 seeded repeats) and each element's partial dependence. Empty with fewer than 5
 // measurements.
 Drivers drivers(const Campaign& c, int output, std::uint64_t seed) {
-  Eigen::VectorXd y;
-  const Eigen::MatrixXd pts = measured_points(c, output, y);
+  const MeasuredRows measured = measured_rows(c, output);
+  const Eigen::MatrixXd& pts = measured.points;
+  const Eigen::VectorXd& y = measured.y;
   if (pts.rows() < 5) return {};
   const Eigen::MatrixXd X = point_features(c.space(), pts);
   std::vector<std::string> labels;
