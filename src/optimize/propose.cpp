@@ -7,7 +7,6 @@
 #include <cmath>
 #include <exception>
 #include <limits>
-#include <queue>
 #include <thread>
 
 #include "matopt/core/cancel.hpp"
@@ -18,6 +17,7 @@
 #include "matopt/optimize/pool.hpp"
 #include "matopt/optimize/sampling.hpp"
 #include "optimize/space_detail.hpp"
+#include "optimize/top_k.hpp"
 
 namespace matopt {
 
@@ -63,56 +63,29 @@ struct Scorer {
   }
 };
 
-// Keeps the K best (score, order) entries; ties go to the earlier candidate, so the result does not
-// depend on chunking.
-class TopK {
- public:
-  explicit TopK(std::size_t k) : k_(std::max<std::size_t>(k, 1)) {}
-  void offer(double score, std::size_t order, const Eigen::VectorXd& point, std::size_t tag) {
-    Entry e{score, order, point, tag};
-    if (heap_.size() < k_) {
-      heap_.push(std::move(e));
-    } else if (better(e, heap_.top())) {
-      heap_.pop();
-      heap_.push(std::move(e));
-    }
-  }
-  struct Entry {
-    double score;
-    std::size_t order;
-    Eigen::VectorXd point;
-    std::size_t tag;
-  };
-  // Best first.
-  std::vector<Entry> take() {
-    std::vector<Entry> v;
-    while (!heap_.empty()) {
-      v.push_back(heap_.top());
-      heap_.pop();
-    }
-    std::reverse(v.begin(), v.end());
-    return v;
-  }
-  static bool better(const Entry& a, const Entry& b) {
+// A shortlist candidate: its prescreen score, its position in the stream (ties go to the earlier
+// one, so the shortlist does not depend on chunking), the point and its pool row (tag).
+struct Candidate {
+  double score;
+  std::size_t order;
+  Eigen::VectorXd point;
+  std::size_t tag;
+};
+struct CandidateBefore {
+  bool operator()(const Candidate& a, const Candidate& b) const {
     return a.score > b.score || (a.score == b.score && a.order < b.order);
   }
-
- private:
-  struct Worse {
-    bool operator()(const Entry& a, const Entry& b) const { return better(a, b); }  // top = worst
-  };
-  std::size_t k_;
-  std::priority_queue<Entry, std::vector<Entry>, Worse> heap_;
 };
+using Shortlist = detail::BoundedTopK<Candidate, CandidateBefore>;
 
 // Refined points enter the shortlist whatever their score, so the trust region is checked once more.
-void drop_outside_trust_region(std::vector<TopK::Entry>& list, const FeatureFn& to_model_inputs, const ProposeOptions& options,
+void drop_outside_trust_region(std::vector<Candidate>& list, const FeatureFn& to_model_inputs, const ProposeOptions& options,
                                Eigen::Index d, int q) {
   if (list.empty()) return;
   Eigen::MatrixXd P(static_cast<Eigen::Index>(list.size()), d);
   for (std::size_t i = 0; i < list.size(); ++i) P.row(static_cast<Eigen::Index>(i)) = list[i].point.transpose();
   const Eigen::VectorXd ds = options.domain_score(to_model_inputs(P));
-  std::vector<TopK::Entry> kept;
+  std::vector<Candidate> kept;
   for (std::size_t i = 0; i < list.size(); ++i)
     if (ds[static_cast<Eigen::Index>(i)] <= options.max_domain_score) kept.push_back(std::move(list[i]));
   if (static_cast<int>(kept.size()) < q)
@@ -232,7 +205,7 @@ ProposeResult propose(const DesignSpace& space, const PosteriorModel& model, con
   const int threads = thread_count(options.threads);
   Scorer score{space, model, to_model_inputs, observed_Y, options.batch, threads, &options};
   const std::size_t shortlist = static_cast<std::size_t>(std::max(options.batch.shortlist, q));
-  TopK best(shortlist);
+  Shortlist best(std::max<std::size_t>(shortlist, 1));
   std::size_t scored = 0;
 
   const bool memory_pool = options.pool.rows() > 0;
@@ -247,7 +220,7 @@ ProposeResult propose(const DesignSpace& space, const PosteriorModel& model, con
     Eigen::MatrixXd P = points(keep, Eigen::all);
     Eigen::VectorXd s = score(P);
     for (std::size_t i = 0; i < keep.size(); ++i)
-      best.offer(s[static_cast<Eigen::Index>(i)], rows[keep[i]], P.row(static_cast<Eigen::Index>(i)).transpose(), rows[keep[i]]);
+      best.offer({s[static_cast<Eigen::Index>(i)], rows[keep[i]], P.row(static_cast<Eigen::Index>(i)).transpose(), rows[keep[i]]});
     scored += keep.size();
   };
   if (memory_pool) {
@@ -357,11 +330,11 @@ ProposeResult propose(const DesignSpace& space, const PosteriorModel& model, con
       if (round + 1 < rounds) believe(starts[pick].x.transpose());
     }
     // Refined points are always shortlisted (rank by discovery); the rest by their first-round score.
-    for (std::size_t i = 0; i < refined.size(); ++i) best.offer(std::numeric_limits<double>::infinity(), i, refined[i], 0);
-    for (std::size_t i = 0; i < cands.size(); ++i) best.offer(s[static_cast<Eigen::Index>(i)], refined.size() + i, cands[i], 0);
+    for (std::size_t i = 0; i < refined.size(); ++i) best.offer({std::numeric_limits<double>::infinity(), i, refined[i], 0});
+    for (std::size_t i = 0; i < cands.size(); ++i) best.offer({s[static_cast<Eigen::Index>(i)], refined.size() + i, cands[i], 0});
   }
 
-  auto list = best.take();
+  auto list = best.sorted();
   log_debug("propose: " + std::to_string(scored) + " candidates scored in " + elapsed() + " s");
   if (options.domain_score) drop_outside_trust_region(list, to_model_inputs, options, d, q);
   if (static_cast<int>(list.size()) < q)

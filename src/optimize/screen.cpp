@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/parallel.hpp"
+#include "optimize/top_k.hpp"
 #include "matopt/acquisition/analytic.hpp"
 #include "matopt/core/elements.hpp"
 #include "matopt/core/error.hpp"
@@ -73,32 +74,10 @@ bool ranks_before(const ScreenHit& a, const ScreenHit& b) noexcept {
 
 namespace {
 
-// Keeps the best k hits; the heap's top is the worst kept.
-class TopK {
- public:
-  explicit TopK(std::size_t k) : k_(k) {}
-  void offer(const ScreenHit& h) {
-    if (k_ == 0) return;
-    if (heap_.size() < k_) {
-      heap_.push_back(h);
-      std::push_heap(heap_.begin(), heap_.end(), ranks_before);
-    } else if (ranks_before(h, heap_.front())) {
-      std::pop_heap(heap_.begin(), heap_.end(), ranks_before);
-      heap_.back() = h;
-      std::push_heap(heap_.begin(), heap_.end(), ranks_before);
-    }
-  }
-  std::vector<ScreenHit> sorted() const {
-    std::vector<ScreenHit> out = heap_;
-    std::sort(out.begin(), out.end(), ranks_before);
-    return out;
-  }
-  const std::vector<ScreenHit>& items() const noexcept { return heap_; }
-
- private:
-  std::size_t k_;
-  std::vector<ScreenHit> heap_;
+struct HitBefore {
+  bool operator()(const ScreenHit& a, const ScreenHit& b) const noexcept { return ranks_before(a, b); }
 };
+using TopK = detail::BoundedTopK<ScreenHit, HitBefore>;
 
 // What the model reads from a grid point: the composition (element Z per coordinate) and, per model
 // process column, the space coordinate it comes from.
