@@ -25,27 +25,21 @@ constexpr std::int64_t kVersion = 1;
 
 double nan() { return std::numeric_limits<double>::quiet_NaN(); }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Empty cells are missing; so are the spellings pandas and R write for missing values.
 bool is_missing(std::string_view cell) {
-  cell = trim(cell);
+  cell = trim_blanks(cell);
   return cell.empty() || cell == "NaN" || cell == "nan" || cell == "NA" || cell == "N/A" || cell == "null";
 }
 
 // 1 = true, 0 = false, -1 = not a boolean.
 int parse_bool(std::string_view cell) {
-  cell = trim(cell);
+  cell = trim_blanks(cell);
   if (cell == "True" || cell == "true" || cell == "TRUE" || cell == "1") return 1;
   if (cell == "False" || cell == "false" || cell == "FALSE" || cell == "0") return 0;
   return -1;
 }
 bool is_bool_word(std::string_view cell) {
-  cell = trim(cell);
+  cell = trim_blanks(cell);
   return cell == "True" || cell == "true" || cell == "TRUE" || cell == "False" || cell == "false" || cell == "FALSE";
 }
 
@@ -92,7 +86,7 @@ Column build_column(const CsvTable& t, std::size_t col, bool allow_categorical) 
     for (std::size_t i = 0; i < t.rows.size(); ++i) {
       const std::string& s = t.rows[i][col];
       if (is_missing(s)) continue;
-      const std::string key(trim(s));
+      const std::string key(trim_blanks(s));
       auto [it, inserted] = index.emplace(key, c.categories.size());
       if (inserted) c.categories.push_back(key);
       c.values[i] = static_cast<double>(it->second);
@@ -118,7 +112,7 @@ constexpr std::array<std::string_view, 14> kCompositionNames = {
     "full_formula", "chemical_formula", "comp", "compound", "compounds", "material_formula", "alloy_formula"};
 
 std::string normalize_name(std::string_view name) {
-  std::string k(trim(name));
+  std::string k(trim_blanks(name));
   for (char& ch : k) {
     if (ch == ' ' || ch == '-') ch = '_';
     else ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -410,7 +404,7 @@ Dataset read_dataset_table(const CsvTable& t, const CsvImportOptions& options, I
     d.id_column = t.header[*id_col];
     std::set<std::string_view> seen;
     for (std::size_t i = 0; i < n; ++i) {
-      d.ids[i] = std::string(trim(t.rows[i][*id_col]));
+      d.ids[i] = std::string(trim_blanks(t.rows[i][*id_col]));
       if (d.ids[i].empty()) throw DataError(format_location({t.file, i + 2, d.id_column, ""}, "empty row id"));
       if (!seen.insert(d.ids[i]).second)
         throw DataError(format_location({t.file, i + 2, d.id_column, d.ids[i]}, "duplicate row id"));

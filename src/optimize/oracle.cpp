@@ -32,12 +32,7 @@ std::string point_key(const Eigen::VectorXd& p) {
   throw OracleError(where + ": " + message);
 }
 
-std::string trim(const std::string& s) {
-  std::size_t a = 0, b = s.size();
-  while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r')) ++a;
-  while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r')) --b;
-  return s.substr(a, b - a);
-}
+std::string trim(std::string_view s) { return std::string(trim_blanks(s)); }
 
 /// Runs one batch; returns its values (rows = the batch's points).
 Eigen::MatrixXd run_batch(const DesignSpace& space, const OracleSpec& o, const Eigen::MatrixXd& pts,

@@ -43,6 +43,10 @@ void for_each_csv_row(const std::filesystem::path& path,
                       const std::function<bool(const std::vector<std::string>& cells, std::size_t line)>& on_row,
                       const CsvLimits& limits = {});
 
+/// @brief The cell without leading and trailing spaces and tabs (how matopt reads every cell and
+/// header it matches by content: datasets, results files, oracle output).
+std::string_view trim_blanks(std::string_view cell) noexcept;
+
 /// @brief Quotes a cell if it holds a comma, quote, CR or LF.
 std::string csv_escape(std::string_view cell);
 
