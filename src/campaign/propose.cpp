@@ -199,6 +199,12 @@ DesignSpace working_space(const DesignSpace& space, bool feasibility) {
   return DesignSpace(spec);
 }
 
+/// --enumerate scores the grid as the candidate pool, so a space with a pool of its own is refused.
+void refuse_enumerate_with_pool(const Campaign& c, const CampaignProposeOptions& options) {
+  if (options.enumerate_grid && c.pool().rows() > 0)
+    throw InvalidArgument("propose --enumerate: the space has a candidate pool; its rows are already scored whole");
+}
+
 /// A space with oracles: the candidates, already run through the oracles, minus those an oracle
 /// value rules out (a violated oracle-backed constraint, or nan for an oracle output it uses).
 struct OracleRound {
@@ -219,9 +225,7 @@ std::vector<std::pair<Eigen::Index, int>> oracle_outputs(const DesignSpace& spac
 
 /// Looks up the oracle values of points (exact bits) in the cache; a miss is an internal error.
 Eigen::MatrixXd cached_oracle_values(const DesignSpace& space, const OracleCache& cache, const Eigen::MatrixXd& pts) {
-  int width = 0;
-  for (const auto& o : space.oracles()) width += static_cast<int>(o.outputs.size());
-  Eigen::MatrixXd v(pts.rows(), width);
+  Eigen::MatrixXd v(pts.rows(), oracle_value_count(space));
   for (Eigen::Index r = 0; r < pts.rows(); ++r) {
     int col = 0;
     for (const auto& o : space.oracles()) {
@@ -270,20 +274,27 @@ FeatureFn oracle_features(const DesignSpace& space, const OracleCache& cache, Fe
   };
 }
 
-/// Whether the oracle values of one candidate rule it out (nan, or an oracle-backed constraint violated).
-bool ruled_out(const DesignSpace& space, const Eigen::VectorXd& values) {
-  for (const auto& [k, col] : oracle_outputs(space))
-    if (std::isnan(values[col])) return true;
-  for (const OracleColumn& c : space.oracle_model_inputs())
-    if (std::isnan(values[oracle_value_column(space, c)])) return true;
-  for (const auto& oc : space.outcome_constraints()) {
-    const OracleColumn src = space.oracle_source(oc.name);
-    if (src.oracle < 0) continue;
-    const double v = values[oracle_value_column(space, src)];
-    if (v < oc.lower || v > oc.upper) return true;
+/// What rules a candidate out by its oracle values: nan in an oracle output the space uses (an
+/// oracle-backed output or a model input), or an oracle-backed output constraint violated.
+struct OracleFilter {
+  std::vector<int> needed;  ///< columns that must not be nan
+  std::vector<std::pair<int, const OutcomeConstraint*>> bounded;
+
+  explicit OracleFilter(const DesignSpace& space) {
+    for (const auto& [k, col] : oracle_outputs(space)) needed.push_back(col);
+    for (const OracleColumn& c : space.oracle_model_inputs()) needed.push_back(oracle_value_column(space, c));
+    for (const auto& oc : space.outcome_constraints())
+      if (const OracleColumn src = space.oracle_source(oc.name); src.oracle >= 0)
+        bounded.emplace_back(oracle_value_column(space, src), &oc);
   }
-  return false;
-}
+  bool rules_out(const Eigen::VectorXd& values) const {
+    for (int col : needed)
+      if (std::isnan(values[col])) return true;
+    for (const auto& [col, oc] : bounded)
+      if (values[col] < oc->lower || values[col] > oc->upper) return true;
+    return false;
+  }
+};
 
 /// Candidates of a space with oracles (the stored pool, else the grid with --enumerate, else Sobol
 /// samples seeded by the round), run through the oracles with the measured and pending points (the
@@ -293,8 +304,8 @@ OracleRound run_oracles(const Campaign& c, OracleCache& cache, const CampaignPro
   const DesignSpace& space = c.space();
   OracleRound r;
   Eigen::MatrixXd cands;
+  refuse_enumerate_with_pool(c, options);
   if (c.pool().rows() > 0) {
-    if (options.enumerate_grid) throw InvalidArgument("propose --enumerate: the space has a candidate pool; its rows are already scored whole");
     cands = c.pool();
   } else if (options.enumerate_grid) {
     cands = feasible_grid_points(DesignGrid(space, default_process_grid(space)), kMaxEnumeratedCandidates);
@@ -309,9 +320,10 @@ OracleRound run_oracles(const Campaign& c, OracleCache& cache, const CampaignPro
   all.topRows(cands.rows()) = cands;
   for (std::size_t i = 0; i < known.size(); ++i) all.row(cands.rows() + static_cast<Eigen::Index>(i)) = known[i].transpose();
   const Eigen::MatrixXd values = evaluate_oracles(space, all, cache);
+  const OracleFilter filter(space);
   std::vector<Eigen::Index> keep;
   for (Eigen::Index i = 0; i < cands.rows(); ++i)
-    if (!ruled_out(space, values.row(i).transpose())) keep.push_back(i);
+    if (!filter.rules_out(values.row(i).transpose())) keep.push_back(i);
   r.ruled_out = static_cast<std::size_t>(cands.rows()) - keep.size();
   r.candidates = cands(keep, Eigen::all);
   log_info("propose: " + std::to_string(cands.rows()) + " candidates, " + std::to_string(r.ruled_out) +
@@ -395,7 +407,7 @@ ProposeResult model_picks(const Campaign& c, const RoundState& st, const Campaig
     // A finite candidate set, scored whole: local refinement would call the oracle at every move.
     po.pool = oracle->candidates;
   } else if (options.enumerate_grid) {
-    if (c.pool().rows() > 0) throw InvalidArgument("propose --enumerate: the space has a candidate pool; its rows are already scored whole");
+    refuse_enumerate_with_pool(c, options);
     po.pool = feasible_grid_points(DesignGrid(space, default_process_grid(space)), kMaxEnumeratedCandidates);
     log_info("propose: scoring all " + std::to_string(po.pool.rows()) + " feasible grid points");
   } else {

@@ -191,10 +191,14 @@ int oracle_value_column(const DesignSpace& space, OracleColumn c) {
   return col + c.column;
 }
 
-Eigen::MatrixXd evaluate_oracles(const DesignSpace& space, const Eigen::MatrixXd& points, OracleCache& cache, OracleRunStats* stats) {
+int oracle_value_count(const DesignSpace& space) {
   int width = 0;
   for (const auto& o : space.oracles()) width += static_cast<int>(o.outputs.size());
-  Eigen::MatrixXd out(points.rows(), width);
+  return width;
+}
+
+Eigen::MatrixXd evaluate_oracles(const DesignSpace& space, const Eigen::MatrixXd& points, OracleCache& cache, OracleRunStats* stats) {
+  Eigen::MatrixXd out(points.rows(), oracle_value_count(space));
   OracleRunStats st;
   int col0 = 0;
   for (const auto& o : space.oracles()) {

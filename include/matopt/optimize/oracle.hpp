@@ -76,5 +76,7 @@ std::string oracle_candidate_label(const DesignSpace& space, const Eigen::Vector
 
 /// @brief Column of oracle output `c` in evaluate_oracles' result.
 int oracle_value_column(const DesignSpace& space, OracleColumn c);
+/// @brief Columns of evaluate_oracles' result: every oracle's outputs, in order.
+int oracle_value_count(const DesignSpace& space);
 
 }  // namespace matopt
